@@ -1,0 +1,58 @@
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
+
+PYTHON ?= python3
+TIMELINE ?= timeline.html
+
+.PHONY: help all setup install browser build timeline test check lint typecheck fmt fmt-check validate bench clean
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+all: setup build timeline ## Set up, build the knowledge base and write the timeline page
+
+setup: install browser ## Install the package, test tools and the browser for browser tests
+
+install: ## Install the package with its test dependencies
+	$(PYTHON) -m pip install --quiet -e '.[test]'
+
+browser: ## Install Chromium and a CJK font from Debian when missing (browser tests use /usr/bin/chromium)
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing chromium (Debian packages)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null; \
+	fi
+
+build: ## Compile ontology/ and facts/ into the store and print the counts
+	$(PYTHON) -m kb build
+
+timeline: ## Write the timeline page to $(TIMELINE)
+	$(PYTHON) -m kb timeline -o $(TIMELINE)
+
+validate: ## Validate the whole knowledge base
+	$(PYTHON) -m kb validate
+
+test: setup ## Run every test (unit, CLI, data, browser, server)
+	$(PYTHON) -m pytest -q
+
+check: lint typecheck ## ruff and mypy
+
+lint: ## ruff lint and format check
+	$(PYTHON) -m ruff check kb tests bench
+	$(PYTHON) -m ruff format --check kb tests bench
+
+typecheck: ## mypy over the package
+	$(PYTHON) -m mypy
+
+fmt: ## Write fact files in canonical form
+	$(PYTHON) -m kb fmt
+
+fmt-check: ## List fact files that are not in canonical form
+	$(PYTHON) -m kb fmt --check
+
+bench: ## Run the benchmarks (not part of the tests)
+	$(PYTHON) -m bench
+
+clean: ## Remove the build state and generated files
+	rm -rf .kb $(TIMELINE) test-artifacts

@@ -1,0 +1,5 @@
+"""`python -m kb` runs the same command line as `kb`."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,204 @@
+"""The `kb` command: parses options, calls one function, prints what comes back.
+
+This is the only module that prints or exits. Heavy libraries (rdflib, pyshacl, jinja2) are imported
+inside the commands that need them, so `kb query` starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import KbError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class _Context:
+    def __init__(self, root: str | None) -> None:
+        self.root = root
+
+    def project(self):  # type: ignore[no-untyped-def]
+        from .project import find_project
+
+        return find_project(self.root)
+
+
+def _fail(error: KbError) -> None:
+    click.echo(f"error: {error}", err=True)
+    sys.exit(error.exit_code)
+
+
+class _Group(click.Group):
+    """Turns the project's own errors into clean messages with their exit code."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except KbError as error:
+            _fail(error)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+
+def _progress(enabled: bool):  # type: ignore[no-untyped-def]
+    if not enabled:
+        return None
+
+    def report(name: str, index: int, total: int) -> None:
+        click.echo(f"[{index}/{total}] {name}", err=True)
+
+    return report
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kb")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False),
+    envvar="KB_ROOT",
+    help="Knowledge base folder (with ontology/ and facts/). Default: found from the working directory.",
+)
+@click.pass_context
+def main(ctx: click.Context, root: str | None) -> None:
+    """Chongqing COVID-19 policy knowledge base: build, query and validate facts with their evidence."""
+    ctx.obj = _Context(root)
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Rebuild even if no input file changed.")
+@click.option("--progress/--no-progress", default=None, help="Show each file as it loads (default: when stderr is a terminal).")
+@click.pass_obj
+def build(obj: _Context, force: bool, progress: bool | None) -> None:
+    """Compile ontology/ and facts/ into the persistent store and print what it holds.
+
+    The store (in .kb/) is rebuilt automatically by every command when an input file changes;
+    run this to build ahead of time or to see the counts.
+    """
+    from .query import format_table, get_named_query, run_query
+    from .store import build as build_store
+    from .store import open_store
+
+    project = obj.project()
+    show = sys.stderr.isatty() if progress is None else progress
+    result = build_store(project, force=force, progress=_progress(show))
+    state = "built" if result.rebuilt else "up to date"
+    click.echo(f"store {state}: {result.files} files, {result.triples} triples ({project.relative(project.state_dir)})")
+    counts = run_query(open_store(project), get_named_query("counts-by-class").text)
+    click.echo(format_table(counts), nl=False)
+
+
+def _looks_inline(text: str) -> bool:
+    return any(c.isspace() for c in text.strip()) or "{" in text
+
+
+@main.command()
+@click.argument("query", required=False)
+@click.option("-f", "--file", "query_file", type=click.Path(dir_okay=False), help="Read the SPARQL from a file ('-' for standard input).")
+@click.option("--list", "list_queries", is_flag=True, help="List the named queries with their descriptions and parameters.")
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind ?NAME to VALUE (a date, number, prefix:name, <iri> or text). Repeatable.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json"]), default="table", show_default=True, help="Output for SELECT/ASK (json is SPARQL 1.1 Results JSON); CONSTRUCT/DESCRIBE print Turtle.")
+@click.pass_obj
+def query(obj: _Context, query: str | None, query_file: str | None, list_queries: bool, params: tuple[str, ...], fmt: str) -> None:
+    """Run SPARQL: a named query (e.g. `measures`), inline text, or a file.
+
+    Common prefixes (cq:, measure:, place:, rdfs:, xsd:, …) are pre-bound, and the query sees the
+    union of all graphs. A malformed query exits with 2.
+    """
+    from .errors import QueryError
+    from .query import check_params, format_result, get_named_query, named_queries, parse_params, run_query
+    from .store import open_store
+
+    if list_queries:
+        for named in named_queries().values():
+            click.echo(f"{named.name}: {named.description}")
+            for param in named.params:
+                optional = "" if param.required else " (optional)"
+                click.echo(f"    --param {param.name}=…{optional}  {param.description}")
+        return
+    bindings = parse_params(params)
+    if query_file is not None:
+        if query is not None:
+            raise QueryError("give a query or --file, not both")
+        try:
+            text = sys.stdin.read() if query_file == "-" else Path(query_file).read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise QueryError(f"cannot read query file {query_file}: {exc}") from None
+    elif query is None:
+        raise QueryError("no query given", hint="name one (kb query --list), give SPARQL text, or use --file")
+    elif _looks_inline(query):
+        text = query
+    else:
+        named = get_named_query(query)
+        check_params(named, bindings)
+        text = named.text
+    result = run_query(open_store(obj.project()), text, bindings)
+    click.echo(format_result(result, fmt), nl=False)
+
+
+def _finding_line(finding) -> str:  # type: ignore[no-untyped-def]
+    where = f"{finding.file}:{finding.line}" if finding.file else "-"
+    text = f"{finding.severity:<9} {where}  {finding.subject or '-'}  {finding.property or '-'}  {finding.message}"
+    if finding.message_zh:
+        text += f" / {finding.message_zh}"
+    if finding.hint:
+        text += f"\n          hint: {finding.hint}"
+    return text
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "ttl"]), default="text", show_default=True, help="text: one finding per line; json: a list of findings; ttl: the SHACL validation report graph.")
+@click.pass_obj
+def validate(obj: _Context, files: tuple[str, ...], fmt: str) -> None:
+    """Check facts against the shapes, their quotes against the sources, and the integrity queries.
+
+    With FILES, they are checked in the context of the whole knowledge base and only their findings
+    are reported. Exit 0 when everything conforms (warnings allowed), 1 when there are violations,
+    2 when a file cannot be read or parsed.
+    """
+    from .validate import validate_files
+
+    project = obj.project()
+    report = validate_files(project, [Path(f) for f in files] or None)
+    if fmt == "json":
+        click.echo(json.dumps({"conforms": report.conforms, "findings": [f.as_dict() for f in report.findings]}, ensure_ascii=False, indent=1))
+    elif fmt == "ttl":
+        click.echo(report.shacl_report.decode("utf-8"), nl=False)
+    else:
+        for finding in report.findings:
+            click.echo(_finding_line(finding))
+        verdict = "conforms" if report.conforms else "does not conform"
+        click.echo(
+            f"{report.count('violation')} violations, {report.count('warning')} warnings in "
+            f"{len(report.files)} files: {verdict}"
+        )
+    sys.exit(EXIT_OK if report.conforms else EXIT_FINDINGS)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="Output format of the tables.")
+@click.pass_obj
+def stats(obj: _Context, fmt: str) -> None:
+    """Summarise the knowledge base: counts by class, source article, category, month and strength."""
+    from .query import format_csv, format_json, format_table
+    from .stats import compute_stats
+    from .store import open_store
+
+    summary = compute_stats(open_store(obj.project()))
+    if fmt == "json":
+        data = {title: result.records() for title, result in summary.tables.items()}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+        return
+    for title, result in summary.tables.items():
+        if fmt == "csv":
+            click.echo(f"# {title}")
+            click.echo(format_csv(result), nl=False)
+        else:
+            click.echo(f"== {title}")
+            click.echo(format_table(result))

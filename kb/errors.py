@@ -1,0 +1,43 @@
+"""The project's exceptions: each carries where the problem is and how to fix it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class KbError(Exception):
+    """A problem the user can fix; the CLI prints it and exits with `exit_code`."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    hint: str | None = None
+    exit_code: int = 2
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file
+            if self.line:
+                where += f":{self.line}"
+                if self.column:
+                    where += f":{self.column}"
+            where += ": "
+        text = f"{where}{self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class LoadError(KbError):
+    """A file could not be read or parsed."""
+
+
+class QueryError(KbError):
+    """A SPARQL query is malformed, unknown or lacks a parameter."""
+
+
+class UsageError(KbError):
+    """The command was called with options that do not fit."""

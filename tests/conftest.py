@@ -1,0 +1,49 @@
+"""Shared fixtures: the real project, throw-away copies of it, and a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kb.project import Project
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Builds made by tests go to a temporary folder, never into the checkout's .kb/."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("KB_STATE_DIR", str(tmp_path_factory.mktemp("kb-state")))
+    mp.delenv("KB_ROOT", raising=False)
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="session")
+def project() -> Project:
+    """The real knowledge base in this checkout."""
+    return Project(ROOT)
+
+
+@pytest.fixture
+def mini_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """A copy of the ontology and shared facts (no article files), with its own build folder."""
+    root = tmp_path / "kb"
+    shutil.copytree(ROOT / "ontology", root / "ontology")
+    (root / "facts").mkdir(parents=True)
+    for name in ("sources.ttl", "agents.ttl", "documents.ttl"):
+        shutil.copy(ROOT / "facts" / name, root / "facts" / name)
+    shutil.copytree(ROOT / "facts" / "reference", root / "facts" / "reference")
+    shutil.copytree(ROOT / "facts" / "sources", root / "facts" / "sources")
+    monkeypatch.setenv("KB_STATE_DIR", str(tmp_path / "state"))
+    return Project(root)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
