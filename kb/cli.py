@@ -202,3 +202,6 @@ def stats(obj: _Context, fmt: str) -> None:
         else:
             click.echo(f"== {title}")
             click.echo(format_table(result))
+
+
+# Further commands (timeline, export, fmt, new, serve, push) are defined below, one block each.
