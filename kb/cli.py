@@ -205,3 +205,43 @@ def stats(obj: _Context, fmt: str) -> None:
 
 
 # Further commands (timeline, export, fmt, new, serve, push) are defined below, one block each.
+
+
+@main.command()
+@click.option(
+    "--format",
+    "fmt",
+    required=True,
+    type=click.Choice(["csv", "jsonld", "nq", "ttl"]),
+    help="csv: one row per measure (or --table statistics); jsonld: compacted with the published @context; "
+    "nq: N-Quads, one graph per file; ttl: the union as Turtle.",
+)
+@click.option("-o", "--output", type=click.Path(), help="Write to this file (atomically) instead of standard output.")
+@click.option(
+    "--table",
+    type=click.Choice(["measures", "statistics"]),
+    default="measures",
+    show_default=True,
+    help="With --format csv: which table, one row per measure or one per reported statistic.",
+)
+@click.option("--excel", is_flag=True, help="Start CSV output with a byte-order mark so Excel shows Chinese correctly.")
+@click.pass_obj
+def export(obj: _Context, fmt: str, output: str | None, table: str, excel: bool) -> None:
+    """Export the knowledge base as CSV, JSON-LD, N-Quads, Turtle or a tracker layout (OxCGRT, CoronaNet).
+
+    See docs/crosswalks.md for how the tracker layouts are derived and what they cannot express.
+    Bad options or an unwritable output path exit with 2 and write nothing.
+    """
+    from .export import check_output_path, write_output
+    from .export import export as make_export
+    from .store import open_store
+
+    project = obj.project()
+    if output is not None:
+        check_output_path(Path(output))
+    data = make_export(open_store(project), fmt, table=table, excel=excel)
+    if output is None:
+        click.get_binary_stream("stdout").write(data)
+    else:
+        write_output(data, Path(output))
+        click.echo(f"wrote {output} ({len(data)} bytes, {fmt})", err=True)

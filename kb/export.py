@@ -1,0 +1,293 @@
+"""Exports of the store: CSV tables, JSON-LD with the published @context, N-Quads, Turtle, tracker layouts.
+
+Every exporter takes the store and returns the bytes of one file; `write_output` puts them in place
+atomically, so a failed export never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .errors import KbError, UsageError
+from .namespaces import PREFIXES, shorten
+from .query import get_named_query, run_query
+
+CONTEXT_FILE = Path(__file__).resolve().parent / "context.jsonld"
+FORMATS = ("csv", "jsonld", "nq", "ttl")
+CSV_FORMATS = ("csv",)
+CSV_TABLES = ("measures", "statistics")
+BOM = "\ufeff"
+SEPARATOR = " | "
+
+# Extra columns of the measures CSV, after those of the `measures` query: column → link in export-measure-links.rq.
+LINK_COLUMNS = {
+    "target_group": PREFIXES["cq"] + "targetGroup",
+    "relaxes": PREFIXES["cq"] + "relaxes",
+    "tightens": PREFIXES["cq"] + "tightens",
+    "replaces": PREFIXES["cq"] + "replaces",
+    "restates": PREFIXES["cq"] + "restates",
+    "implements": PREFIXES["cq"] + "implements",
+    "changed_by": "changed_by",
+    "cites": PREFIXES["cq"] + "cites",
+}
+
+
+class ExportError(KbError):
+    """An export cannot be made or written."""
+
+
+# ---------------------------------------------------------------- writing
+
+
+def check_output_path(path: Path) -> None:
+    """Refuse an output path that cannot be written, before any work is done."""
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder", hint="give a file name for -o, e.g. -o measures.csv")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(f"folder {parent} does not exist", hint="create it first, or write to another place with -o")
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"folder {parent} is not writable", hint="write to another place with -o")
+
+
+def write_output(data: bytes, path: Path) -> None:
+    """Write the file atomically: a temporary file next to it, then renamed over it."""
+    check_output_path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ExportError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], excel: bool = False) -> bytes:
+    """RFC 4180 CSV in UTF-8 (with a byte-order mark for Excel when asked)."""
+    buffer = io.StringIO()
+    if excel:
+        buffer.write(BOM)
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if value is None else value for value in row])
+    return buffer.getvalue().encode("utf-8")
+
+
+# ---------------------------------------------------------------- CSV tables
+
+
+def _named(store: ox.Store, name: str):  # type: ignore[no-untyped-def]
+    return run_query(store, get_named_query(name).text)
+
+
+def _parameter_text(kind: str | None, value: str | None, unit: str | None) -> str:
+    parts = [shorten(kind) if kind else "?", "=", value or "?"]
+    if unit:
+        parts.append(shorten(unit))
+    return " ".join(parts)
+
+
+def measures_table(store: ox.Store) -> tuple[list[str], list[list[str | None]]]:
+    """One row per measure: the columns of the `measures` query, then parameters, target groups and links."""
+    base = _named(store, "measures")
+    links: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for record in _named(store, "export-measure-links").records():
+        links[record["measure"] or ""][record["link"] or ""].add(record["target"] or "")
+    parameters: dict[str, list[str]] = defaultdict(list)
+    for record in _named(store, "export-measure-parameters").records():
+        parameters[record["measure"] or ""].append(_parameter_text(record["kind"], record["value"], record["unit"]))
+    header = [*base.variables, "parameters", *LINK_COLUMNS]
+    rows = []
+    for record in base.records():
+        measure = record["measure"] or ""
+        row: list[str | None] = [record[v] for v in base.variables]
+        row.append(SEPARATOR.join(sorted(set(parameters.get(measure, [])))))
+        for link in LINK_COLUMNS.values():
+            row.append(SEPARATOR.join(sorted(links[measure][link])) if measure in links else "")
+        rows.append(row)
+    return header, rows
+
+
+def statistics_table(store: ox.Store) -> tuple[list[str], list[list[str | None]]]:
+    """One row per observation (reported statistic)."""
+    result = _named(store, "export-statistics")
+    return result.variables, [[record[v] for v in result.variables] for record in result.records()]
+
+
+# ---------------------------------------------------------------- RDF
+
+
+def union_triples(store: ox.Store) -> list[ox.Triple]:
+    """Every triple of every named graph, once, in a stable order."""
+    return sorted({quad.triple for quad in store.quads_for_pattern(None, None, None, None)}, key=str)
+
+
+def export_nquads(store: ox.Store) -> bytes:
+    """N-Quads: one named graph per input file, sorted lines, for bulk loading into a SPARQL store."""
+    data = store.dump(format=ox.RdfFormat.N_QUADS) or b""
+    lines = sorted(line for line in data.decode("utf-8").splitlines() if line)
+    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+
+
+def export_turtle(store: ox.Store) -> bytes:
+    """The union of all graphs as Turtle with the project prefixes."""
+    return ox.serialize(union_triples(store), format=ox.RdfFormat.TURTLE, prefixes=PREFIXES) or b""
+
+
+def load_context(path: Path = CONTEXT_FILE) -> dict:
+    """The published JSON-LD @context (the value of the file's "@context")."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"cannot read the JSON-LD context: {exc}", file=str(path)) from None
+    if not isinstance(data, dict) or not isinstance(data.get("@context"), dict):
+        raise ExportError('the JSON-LD context file has no "@context" object', file=str(path))
+    return data["@context"]
+
+
+class _Compactor:
+    """Compacts triples into JSON-LD node objects with the terms of one @context.
+
+    A term is used only where its coercion fits the value (an IRI for "@type": "@id", the datatype for a typed
+    term, a language for a language map); any other value is written in full under the compact property IRI,
+    so nothing is lost and the document expands back to the same triples.
+    """
+
+    def __init__(self, context: dict) -> None:
+        self.prefixes = {
+            name: iri
+            for name, iri in context.items()
+            if isinstance(iri, str) and iri.endswith(("/", "#")) and ":" in iri
+        }
+        self.aliases = {
+            value: name for name, value in context.items() if isinstance(value, str) and value.startswith("@")
+        }
+        self.terms: dict[tuple[str, str], str] = {}
+        for name, definition in context.items():
+            if name.startswith("@") or name in self.prefixes or name in self.aliases.values():
+                continue
+            if isinstance(definition, str):
+                definition = {"@id": definition}
+            iri = self.expand(definition["@id"])
+            if "@container" in definition:
+                kind = "lang" if definition["@container"] == "@language" else "other"
+            else:
+                kind = "type:" + self.expand(definition.get("@type", "")) if "@type" in definition else "plain"
+                kind = "iri" if definition.get("@type") == "@id" else kind
+            self.terms.setdefault((iri, kind), name)
+        self.blank_ids: dict[str, str] = {}
+
+    def expand(self, name: str) -> str:
+        prefix, sep, local = name.partition(":")
+        return self.prefixes[prefix] + local if sep and prefix in self.prefixes else name
+
+    def iri(self, iri: str) -> str:
+        best = ""
+        for prefix, namespace in self.prefixes.items():
+            if (
+                iri.startswith(namespace)
+                and len(iri) > len(namespace)
+                and len(namespace) > len(self.prefixes.get(best, ""))
+            ):
+                best = prefix
+        return f"{best}:{iri[len(self.prefixes[best]) :]}" if best else iri
+
+    def node_id(self, term: ox.NamedNode | ox.BlankNode) -> str:
+        if isinstance(term, ox.BlankNode):
+            return self.blank_ids.setdefault(term.value, f"_:b{len(self.blank_ids)}")
+        return self.iri(term.value)
+
+    def key_and_value(self, predicate: str, obj: ox.NamedNode | ox.BlankNode | ox.Literal) -> tuple[str, object, str]:
+        """(property key, JSON value, language for a language map or "")."""
+        if isinstance(obj, ox.Literal):
+            if obj.language:
+                term = self.terms.get((predicate, "lang"))
+                if term:
+                    return term, obj.value, obj.language
+                return self.iri(predicate), {"@value": obj.value, "@language": obj.language}, ""
+            datatype = obj.datatype.value
+            term = self.terms.get((predicate, "type:" + datatype))
+            if term is None and datatype == PREFIXES["xsd"] + "string":
+                term = self.terms.get((predicate, "plain"))
+                if term:
+                    return term, obj.value, ""
+            if term:
+                return term, obj.value, ""
+            if datatype == PREFIXES["xsd"] + "string":
+                return self.iri(predicate), obj.value, ""
+            return self.iri(predicate), {"@value": obj.value, "@type": self.iri(datatype)}, ""
+        term = self.terms.get((predicate, "iri"))
+        if term:
+            return term, self.node_id(obj), ""
+        return self.iri(predicate), {"@id": self.node_id(obj)}, ""
+
+    def nodes(self, triples: Iterable[ox.Triple]) -> list[dict]:
+        subjects: dict[str, dict] = {}
+        type_key = self.aliases.get("@type", "@type")
+        id_key = self.aliases.get("@id", "@id")
+        for triple in triples:
+            node = subjects.setdefault(self.node_id(triple.subject), {})
+            predicate = triple.predicate.value
+            if predicate == PREFIXES["rdf"] + "type" and not isinstance(triple.object, ox.Literal):
+                node.setdefault(type_key, []).append(self.node_id(triple.object))
+                continue
+            key, value, language = self.key_and_value(predicate, triple.object)
+            if language:
+                node.setdefault(key, {}).setdefault(language, []).append(value)
+            else:
+                node.setdefault(key, []).append(value)
+        result = []
+        for node_id in sorted(subjects):
+            node = {id_key: node_id}
+            for key in sorted(subjects[node_id]):
+                node[key] = _single_or_list(subjects[node_id][key])
+            result.append(node)
+        return result
+
+
+def _single_or_list(values: list | dict) -> object:
+    if isinstance(values, dict):
+        return {language: _single_or_list(v) for language, v in sorted(values.items())}
+    ordered = sorted(values, key=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True))
+    return ordered[0] if len(ordered) == 1 else ordered
+
+
+def export_jsonld(store: ox.Store) -> bytes:
+    """The union of all graphs as compacted JSON-LD, with the published @context inlined."""
+    context = load_context()
+    document = {"@context": context, "@graph": _Compactor(context).nodes(union_triples(store))}
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def export(store: ox.Store, fmt: str, table: str = "measures", excel: bool = False) -> bytes:
+    """The export in format `fmt` as the bytes of one file."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown export format '{fmt}'", hint=f"choose one of: {', '.join(FORMATS)}")
+    if excel and fmt not in CSV_FORMATS:
+        raise UsageError(f"--excel applies to CSV output, not to {fmt}", hint="leave out --excel")
+    if table != "measures" and fmt != "csv":
+        raise UsageError(f"--table applies to --format csv, not to {fmt}", hint="leave out --table")
+    if fmt == "csv":
+        if table not in CSV_TABLES:
+            raise UsageError(f"unknown table '{table}'", hint=f"choose one of: {', '.join(CSV_TABLES)}")
+        header, rows = measures_table(store) if table == "measures" else statistics_table(store)
+        return csv_bytes(header, rows, excel)
+    if fmt == "jsonld":
+        return export_jsonld(store)
+    if fmt == "nq":
+        return export_nquads(store)
+    return export_turtle(store)

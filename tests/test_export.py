@@ -1,0 +1,324 @@
+"""Tests of `kb export`: CSV tables, JSON-LD and N-Quads round trips, Turtle, tracker layouts, bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+import rdflib
+from click.testing import CliRunner
+from rdflib.compare import isomorphic
+
+from kb import export as export_module
+from kb.cli import export as export_command
+from kb.cli import main
+from kb.namespaces import PREFIXES
+from kb.project import Project
+from kb.query import get_named_query, run_query
+from kb.store import open_store
+
+HEADER = """@prefix cq: <https://w3id.org/cq-covid/def#> .
+@prefix cat: <https://w3id.org/cq-covid/def/category/> .
+@prefix tg: <https://w3id.org/cq-covid/def/target/> .
+@prefix qk: <https://w3id.org/cq-covid/def/quantity/> .
+@prefix stat: <https://w3id.org/cq-covid/def/statistic/> .
+@prefix measure: <https://w3id.org/cq-covid/id/measure/> .
+@prefix place: <https://w3id.org/cq-covid/id/place/> .
+@prefix obs: <https://w3id.org/cq-covid/id/observation/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix src: <https://w3id.org/cq-covid/id/source/> .
+@prefix unit: <http://qudt.org/vocab/unit/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+"""
+
+# Two measures (one relaxing the other) and one statistic; the test* names keep them apart from the real facts.
+FACTS = (
+    HEADER
+    + """
+measure:test-daily-testing
+    a cq:Measure ;
+    rdfs:label "中心城区各区实行一天一次的区域核酸检测"@zh, "daily area testing in the central urban districts"@en ;
+    cq:category cat:testing ;
+    cq:strength cq:Mandatory ;
+    cq:appliesTo place:central-urban-districts ;
+    cq:targetGroup tg:central-area-residents ;
+    cq:parameter [ a cq:Parameter ; cq:quantityKind qk:test-frequency ; cq:value 1.0 ; cq:unit unit:PER-DAY ] ;
+    cq:announced "2022-11-09"^^xsd:date ;
+    cq:announcedKind cq:EventDate ;
+    cq:inForceFromKind cq:NotStated ;
+    cq:inForceUntilKind cq:NotStated ;
+    cq:source src:article-003 ;
+    cq:quote "中心城区各区将实行一天一次的区域核酸检测" .
+
+measure:test-testing-relaxed
+    a cq:Measure ;
+    rdfs:label "不再开展全员核酸检测"@zh, "no more mass testing"@en ;
+    cq:category cat:testing ;
+    cq:strength cq:Relaxation ;
+    cq:appliesTo place:chongqing ;
+    cq:relaxes measure:test-daily-testing ;
+    cq:announced "2022-11-30"^^xsd:date ;
+    cq:announcedKind cq:EventDate ;
+    cq:inForceFrom "2022-12-01"^^xsd:date ;
+    cq:inForceFromKind cq:StatedDate ;
+    cq:inForceUntilKind cq:NotStated ;
+    cq:source src:article-001 ;
+    cq:quote "不再開展全員核酸檢測" .
+
+obs:test-new-cases
+    a cq:Observation ;
+    rdfs:label "重庆市新增本土确诊病例"@zh, "new confirmed cases in Chongqing"@en ;
+    cq:statistic stat:new-confirmed-cases ;
+    cq:area place:chongqing ;
+    cq:refDate "2022-11-09"^^xsd:date ;
+    cq:refDateKind cq:StatedDate ;
+    cq:value 109.0 ;
+    cq:unit unit:NUM ;
+    cq:source src:article-003 ;
+    cq:quote "重庆市新增本土确诊病例109例" .
+"""
+)
+
+
+def run(runner: CliRunner, project: Project, *args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(main, ["--root", str(project.root), "export", *args])
+
+
+def add_fact(project: Project, text: str, name: str = "test.ttl") -> Path:
+    path = project.facts_dir / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def read_csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def context_document() -> dict:
+    return json.loads(export_module.CONTEXT_FILE.read_text("utf-8"))
+
+
+def store_dataset(project: Project) -> rdflib.Dataset:
+    """What the store holds, read back through rdflib (the reference for the round trips)."""
+    data = open_store(project).dump(format=__import__("pyoxigraph").RdfFormat.N_QUADS) or b""
+    dataset = rdflib.Dataset()
+    dataset.parse(data=data.decode("utf-8"), format="nquads")
+    return dataset
+
+
+def union_graph(dataset: rdflib.Dataset) -> rdflib.Graph:
+    graph = rdflib.Graph()
+    for s, p, o, _ in dataset.quads((None, None, None, None)):
+        graph.add((s, p, o))
+    return graph
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def test_measures_csv_has_a_row_per_measure_with_links_and_parameters(runner: CliRunner, mini_project: Project) -> None:
+    add_fact(mini_project, FACTS)
+    result = run(runner, mini_project, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = {row["measure"].rsplit("/", 1)[1]: row for row in read_csv(result.stdout)}
+    assert set(rows) == {"test-daily-testing", "test-testing-relaxed"}
+    daily = rows["test-daily-testing"]
+    assert daily["announced"] == "2022-11-09"
+    assert daily["parameters"] == "qk:test-frequency = 1 unit:PER-DAY"
+    assert daily["target_group"] == PREFIXES["tg"] + "central-area-residents"
+    assert daily["changed_by"] == PREFIXES["measure"] + "test-testing-relaxed"
+    relaxed = rows["test-testing-relaxed"]
+    assert relaxed["relaxes"] == PREFIXES["measure"] + "test-daily-testing"
+    assert relaxed["in_force_from"] == "2022-12-01"
+    assert relaxed["parameters"] == "" and relaxed["changed_by"] == ""
+
+
+def test_measures_csv_columns_start_with_those_of_the_measures_query(mini_project: Project) -> None:
+    add_fact(mini_project, FACTS)
+    store = open_store(mini_project)
+    header, _ = export_module.measures_table(store)
+    measures = run_query(store, get_named_query("measures").text)
+    assert header[: len(measures.variables)] == measures.variables
+    assert {"target_group", "parameters", "relaxes", "replaces", "cites", "changed_by"} <= set(header)
+
+
+def test_real_measures_csv_has_as_many_rows_as_the_measures_query(runner: CliRunner, project: Project) -> None:
+    result = run(runner, project, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = read_csv(result.stdout)
+    measures = run_query(open_store(project), get_named_query("measures").text)
+    assert len(rows) == len(measures.rows)
+    assert [row["measure"] for row in rows] == [r["measure"] for r in measures.records()]
+
+
+def test_statistics_table_has_a_row_per_observation(runner: CliRunner, mini_project: Project) -> None:
+    add_fact(mini_project, FACTS)
+    result = run(runner, mini_project, "--format", "csv", "--table", "statistics")
+    assert result.exit_code == 0, result.output
+    rows = read_csv(result.stdout)
+    assert len(rows) == 1
+    assert rows[0]["statistic"] == PREFIXES["stat"] + "new-confirmed-cases"
+    assert rows[0]["ref_date"] == "2022-11-09"
+    assert float(rows[0]["value"]) == 109.0
+    assert rows[0]["quote"] == "重庆市新增本土确诊病例109例"
+
+
+def test_excel_flag_adds_a_byte_order_mark(runner: CliRunner, mini_project: Project) -> None:
+    add_fact(mini_project, FACTS)
+    plain = run(runner, mini_project, "--format", "csv")
+    excel = run(runner, mini_project, "--format", "csv", "--excel")
+    assert plain.exit_code == 0 and excel.exit_code == 0, plain.output + excel.output
+    assert not plain.stdout_bytes.startswith(b"\xef\xbb\xbf")
+    assert excel.stdout_bytes == b"\xef\xbb\xbf" + plain.stdout_bytes
+    assert "中心城区" in excel.stdout_bytes.decode("utf-8-sig")
+
+
+def test_output_file_is_written(runner: CliRunner, mini_project: Project, tmp_path: Path) -> None:
+    add_fact(mini_project, FACTS)
+    target = tmp_path / "measures.csv"
+    result = run(runner, mini_project, "--format", "csv", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert len(read_csv(target.read_text("utf-8"))) == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["measures.csv", "kb", "state"] or target.exists()
+    assert not list(tmp_path.glob(".measures.csv.*"))
+
+
+# ---------------------------------------------------------------- RDF round trips
+
+
+def test_jsonld_round_trips_to_an_isomorphic_graph(runner: CliRunner, mini_project: Project) -> None:
+    add_fact(mini_project, FACTS)
+    result = run(runner, mini_project, "--format", "jsonld")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    # The exported document carries the published context; parse it with the local file's context only.
+    assert document["@context"] == context_document()["@context"]
+    document["@context"] = context_document()["@context"]
+    parsed = rdflib.Graph().parse(data=json.dumps(document), format="json-ld")
+    assert isomorphic(parsed, union_graph(store_dataset(mini_project)))
+
+
+def test_jsonld_is_compacted_with_language_maps(runner: CliRunner, mini_project: Project) -> None:
+    add_fact(mini_project, FACTS)
+    result = run(runner, mini_project, "--format", "jsonld")
+    assert result.exit_code == 0, result.output
+    nodes = {node["id"]: node for node in json.loads(result.stdout)["@graph"]}
+    measure = nodes["measure:test-daily-testing"]
+    assert measure["label"] == {
+        "zh": "中心城区各区实行一天一次的区域核酸检测",
+        "en": "daily area testing in the central urban districts",
+    }
+    assert measure["category"] == "cat:testing"
+    assert measure["announced"] == "2022-11-09"
+
+
+def test_real_jsonld_round_trips(runner: CliRunner, project: Project) -> None:
+    result = run(runner, project, "--format", "jsonld")
+    assert result.exit_code == 0, result.output
+    parsed = rdflib.Graph().parse(data=result.stdout, format="json-ld")
+    assert isomorphic(parsed, union_graph(store_dataset(project)))
+
+
+def test_nquads_keep_one_graph_per_file_and_round_trip(runner: CliRunner, mini_project: Project) -> None:
+    add_fact(mini_project, FACTS)
+    result = run(runner, mini_project, "--format", "nq")
+    assert result.exit_code == 0, result.output
+    exported = rdflib.Dataset()
+    exported.parse(data=result.stdout, format="nquads")
+    expected = store_dataset(mini_project)
+
+    def per_graph(dataset: rdflib.Dataset) -> dict[str, rdflib.Graph]:
+        graphs: dict[str, rdflib.Graph] = defaultdict(rdflib.Graph)
+        for s, p, o, g in dataset.quads((None, None, None, None)):
+            graphs[str(g)].add((s, p, o))
+        return graphs
+
+    got, want = per_graph(exported), per_graph(expected)
+    assert set(got) == set(want)
+    assert "https://w3id.org/cq-covid/graph/facts/test" in got
+    assert "https://w3id.org/cq-covid/graph/ontology/cq" in got
+    for name in want:
+        assert isomorphic(got[name], want[name]), name
+    # Each file's own graph holds what that file says (the store writes decimals canonically: 1.0 as 1).
+    own = rdflib.Graph().parse(data=FACTS, format="turtle")
+    test_graph = got["https://w3id.org/cq-covid/graph/facts/test"]
+    assert len(test_graph) == len(own)
+    assert {s for s in test_graph.subjects() if isinstance(s, rdflib.URIRef)} == {
+        s for s in own.subjects() if isinstance(s, rdflib.URIRef)
+    }
+
+
+def test_turtle_is_the_union_with_project_prefixes(runner: CliRunner, mini_project: Project) -> None:
+    add_fact(mini_project, FACTS)
+    result = run(runner, mini_project, "--format", "ttl")
+    assert result.exit_code == 0, result.output
+    assert "@prefix measure: <https://w3id.org/cq-covid/id/measure/> ." in result.stdout
+    parsed = rdflib.Graph().parse(data=result.stdout, format="turtle")
+    assert isomorphic(parsed, union_graph(store_dataset(mini_project)))
+
+
+# ---------------------------------------------------------------- the published context
+
+
+def test_context_binds_every_project_prefix() -> None:
+    context = context_document()["@context"]
+    for prefix, iri in PREFIXES.items():
+        assert context.get(prefix) == iri, prefix
+
+
+def test_context_terms_name_declared_properties(project: Project) -> None:
+    ontology = rdflib.Graph()
+    for path in project.ontology_files():
+        ontology.parse(path, format="turtle")
+    context = context_document()["@context"]
+    declared = set(ontology.subjects(rdflib.RDF.type, None))
+    for term, definition in context.items():
+        if not isinstance(definition, dict):
+            continue
+        prefix, _, local = definition["@id"].partition(":")
+        iri = rdflib.URIRef(context[prefix] + local)
+        if prefix == "cq":
+            assert iri in declared, f"context term {term} names {iri}, which the ontology does not declare"
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "xlsx"], "Invalid value for '--format'"),
+        (["--format", "csv", "--table", "places"], "Invalid value for '--table'"),
+        (["--format", "nq", "-o", "{missing}/out.nq"], "does not exist"),
+        (["--format", "nq", "-o", "{folder}"], "is a folder"),
+        (["--format", "jsonld", "--excel"], "--excel applies to CSV output"),
+        (["--format", "ttl", "--table", "statistics"], "--table applies to --format csv"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(
+    runner: CliRunner, mini_project: Project, tmp_path: Path, args: list[str], message: str
+) -> None:
+    args = [a.format(missing=tmp_path / "missing", folder=tmp_path) for a in args]
+    result = run(runner, mini_project, *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "missing").exists()
+
+
+def test_cli_choices_match_the_export_formats() -> None:
+    choices = next(p for p in export_command.params if p.name == "fmt").type.choices  # type: ignore[attr-defined]
+    assert tuple(choices) == export_module.FORMATS
+
+
+def test_failed_export_leaves_no_file(runner: CliRunner, mini_project: Project, tmp_path: Path) -> None:
+    add_fact(mini_project, "this is not turtle")
+    target = tmp_path / "out.nq"
+    result = run(runner, mini_project, "--format", "nq", "-o", str(target))
+    assert result.exit_code == 2, result.output
+    assert "Turtle syntax error" in result.output
+    assert not target.exists()
