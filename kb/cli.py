@@ -245,3 +245,24 @@ def export(obj: _Context, fmt: str, output: str | None, table: str, excel: bool)
     else:
         write_output(data, Path(output))
         click.echo(f"wrote {output} ({len(data)} bytes, {fmt})", err=True)
+
+
+@main.command()
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, writable=False), default="timeline.html", show_default=True, help="Where to write the page (written atomically; an existing file is replaced).")
+@click.pass_obj
+def timeline(obj: _Context, output: str) -> None:
+    """Write the timeline page: one self-contained HTML file that needs no network and works from file://.
+
+    Every measure is drawn on a broken time axis with lanes by category or place, the announcements
+    as markers and the statistics as a chart; filters, search (simplified or traditional Chinese, or
+    English), a zh/en switch, and a permalink per measure (#slug of its IRI).
+    """
+    from .store import open_store
+    from .timeline import write_timeline
+
+    project = obj.project()
+    result = write_timeline(open_store(project), project, Path(output))
+    click.echo(
+        f"wrote {result.path} ({result.size:,} bytes): {result.measures} measures, "
+        f"{result.events} announcements, {result.statistics} statistics"
+    )

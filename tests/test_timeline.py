@@ -1,0 +1,368 @@
+"""The timeline page: what it contains (parsed HTML), its safety, and the `kb timeline` command."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from kb.cli import main
+from kb.project import Project
+from kb.query import run_query
+from kb.store import open_store
+from kb.timeline import TEMPLATE_DIR as TEMPLATES
+from kb.timeline import Axis, build_char_map, fold, json_for_script, quote_in_context, slug_of
+
+PREFIXES = """\
+@prefix cq: <https://w3id.org/cq-covid/def#> .
+@prefix cat: <https://w3id.org/cq-covid/def/category/> .
+@prefix measure: <https://w3id.org/cq-covid/id/measure/> .
+@prefix ann: <https://w3id.org/cq-covid/id/announcement/> .
+@prefix obs: <https://w3id.org/cq-covid/id/observation/> .
+@prefix place: <https://w3id.org/cq-covid/id/place/> .
+@prefix src: <https://w3id.org/cq-covid/id/source/> .
+@prefix stat: <https://w3id.org/cq-covid/def/statistic/> .
+@prefix qk: <https://w3id.org/cq-covid/def/quantity/> .
+@prefix unit: <http://qudt.org/vocab/unit/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+"""
+
+# Five measures that cover every way a measure is drawn, two periods far apart, an announcement,
+# statistics, change links and a quote in traditional characters (article 001).
+SAMPLE_TTL = (
+    PREFIXES
+    + """
+measure:t-daily-testing a cq:Measure ;
+    rdfs:label "中心城区各区实行一天一次的区域核酸检测"@zh, "one area PCR test a day in the central districts"@en ;
+    cq:category cat:testing ; cq:strength cq:Mandatory ; cq:appliesTo place:central-urban-districts ;
+    cq:announcedAt ann:t-press-136 ;
+    cq:parameter [ a cq:Parameter ; cq:quantityKind qk:test-frequency ; cq:value 1.0 ; cq:unit unit:PER-DAY ] ;
+    cq:announced "2022-11-09"^^xsd:date ; cq:announcedKind cq:EventDate ;
+    cq:inForceFrom "2022-11-10"^^xsd:date ; cq:inForceFromKind cq:StatedDate ;
+    cq:inForceUntil "2022-11-20"^^xsd:date ; cq:inForceUntilKind cq:StatedDate ;
+    cq:source src:article-003 ; cq:quote "中心城区各区将实行一天一次的区域核酸检测" .
+
+measure:t-open-end a cq:Measure ;
+    rdfs:label "沙坪坝区封控"@zh, "lockdown in Shapingba"@en ;
+    cq:category cat:movement ; cq:strength cq:Prohibition ; cq:appliesTo place:shapingba ;
+    cq:announced "2022-11-11"^^xsd:date ; cq:announcedKind cq:EventDate ;
+    cq:inForceFrom "2022-11-11"^^xsd:date ; cq:inForceFromKind cq:StatedDate ;
+    cq:inForceUntilKind cq:NotStated ;
+    cq:tightens measure:t-daily-testing ;
+    cq:source src:article-003 ; cq:quote "中心城区各区将实行一天一次的区域核酸检测" .
+
+measure:t-no-mass-testing a cq:Measure ;
+    rdfs:label "不再按行政區域開展全員核酸檢測"@zh, "no more area-wide mass testing"@en ;
+    cq:category cat:testing ; cq:strength cq:Relaxation ; cq:appliesTo place:chongqing ;
+    cq:announced "2022-11-30"^^xsd:date ; cq:announcedKind cq:EventDate ;
+    cq:inForceFromKind cq:NotStated ; cq:inForceUntilKind cq:NotStated ;
+    cq:relaxes measure:t-daily-testing ;
+    cq:source src:article-001 ; cq:quote "不再按行政區域開展全員核酸檢測" .
+
+measure:t-undated a cq:Measure ;
+    rdfs:label "更严更实的防控措施"@zh, "stricter control measures"@en ;
+    cq:category cat:strategy ; cq:strength cq:Principle ; cq:appliesTo place:chongqing ;
+    cq:announcedKind cq:NotStated ; cq:inForceFromKind cq:NotStated ; cq:inForceUntilKind cq:NotStated ;
+    cq:source src:article-004 ; cq:quote "我市出台了一系列更严更实更细更快的疫情防控措施" .
+
+measure:t-2020-briefing a cq:Measure ;
+    rdfs:label "2020年通气会措施"@zh, "measure of the 2020 briefing"@en ;
+    cq:category cat:strategy ; cq:strength cq:Advisory ; cq:appliesTo place:chongqing ;
+    cq:announced "2020-01-30"^^xsd:date ; cq:announcedKind cq:StatedDate ;
+    cq:inForceFromKind cq:NotStated ; cq:inForceUntilKind cq:NotStated ;
+    cq:source src:article-004 .
+
+ann:t-press-136 a cq:PressConference ;
+    rdfs:label "第136场发布会"@zh, "136th press conference"@en ;
+    cq:date "2022-11-09"^^xsd:date ; cq:dateKind cq:StatedDate .
+
+obs:t-2020-01-26 a cq:Observation ; cq:statistic stat:new-confirmed-cases ; cq:area place:chongqing ;
+    cq:refDate "2020-01-26"^^xsd:date ; cq:value 35.0 ; cq:unit unit:NUM .
+obs:t-2020-01-27 a cq:Observation ; cq:statistic stat:new-confirmed-cases ; cq:area place:chongqing ;
+    cq:refDate "2020-01-27"^^xsd:date ; cq:value 22.0 ; cq:unit unit:NUM .
+obs:t-2022-11-09 a cq:Observation ; cq:statistic stat:new-confirmed-cases ; cq:area place:chongqing ;
+    cq:refDate "2022-11-09"^^xsd:date ; cq:value 109.0 ; cq:unit unit:NUM .
+"""
+)
+
+XSS_LABEL = "<script>alert(1)</script>"
+XSS_ATTR = '"><img src=x onerror=alert(1)>'
+_ATTR_TTL = XSS_ATTR.replace('"', '\\"')
+XSS_TTL = (
+    PREFIXES
+    + f"""
+cat:t-evil a cq:Category ; rdfs:label "</script><!--<script>alert(3)</script>"@en, "{_ATTR_TTL}"@zh .
+
+measure:t-evil a cq:Measure ;
+    rdfs:label "{XSS_LABEL}"@zh, "{_ATTR_TTL}"@en ;
+    cq:category cat:t-evil ; cq:strength cq:Mandatory ; cq:appliesTo place:chongqing ;
+    cq:announced "2022-11-09"^^xsd:date ; cq:announcedKind cq:EventDate ;
+    cq:inForceFromKind cq:NotStated ; cq:inForceUntilKind cq:NotStated ;
+    rdfs:comment "{_ATTR_TTL}"@en ;
+    cq:source src:article-003 ; cq:quote "</script><script>alert(2)</script>{_ATTR_TTL}" .
+"""
+)
+
+
+class PageParser(HTMLParser):
+    """Collects what the tests look at: elements by tag, ids, classes, attributes and script text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict[str, str]]] = []
+        self.scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, {k: v or "" for k, v in attrs}))
+        self._in_script = tag == "script"
+        if tag == "script":
+            self.scripts.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.scripts[-1] += data
+
+    def with_class(self, tag: str, cls: str) -> list[dict[str, str]]:
+        return [a for t, a in self.elements if t == tag and cls in a.get("class", "").split()]
+
+    def ids(self) -> list[str]:
+        return [a["id"] for _, a in self.elements if "id" in a]
+
+
+def parse(path: Path) -> PageParser:
+    parser = PageParser()
+    parser.feed(path.read_text("utf-8"))
+    return parser
+
+
+def add_facts(project: Project, name: str, text: str) -> None:
+    (project.facts_dir / name).write_text(text, "utf-8")
+
+
+def render(runner, project: Project, out: Path):  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["--root", str(project.root), "timeline", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+# ---------------------------------------------------------------- the real knowledge base
+
+
+@pytest.fixture(scope="module")
+def real_page(tmp_path_factory: pytest.TempPathFactory, project: Project) -> Path:
+    from click.testing import CliRunner
+
+    out = tmp_path_factory.mktemp("timeline") / "timeline.html"
+    render(CliRunner(), project, out)
+    return out
+
+
+def test_every_measure_of_the_kb_is_one_item(real_page: Path, project: Project) -> None:
+    measures = run_query(open_store(project), "SELECT DISTINCT ?m WHERE { ?m a cq:Measure }").records()
+    items = parse(real_page).with_class("li", "m")
+    assert len(items) == len(measures)
+    assert {slug_of(str(r["m"])) for r in measures} <= {i["id"] for i in items} | {
+        i["id"].rsplit("-", 1)[0] for i in items
+    }
+
+
+def test_every_dated_statistic_is_one_point_in_the_chart(real_page: Path, project: Project) -> None:
+    query = "SELECT DISTINCT ?o WHERE { ?o a cq:Observation ; cq:statistic ?s ; cq:refDate ?d ; cq:value ?v }"
+    observations = {str(r["o"]) for r in run_query(open_store(project), query).records()}
+    points = parse(real_page).with_class("circle", "obs")
+    assert sorted(p["data-iri"] for p in points) == sorted(observations)
+
+
+def test_permalinks_are_unique(real_page: Path) -> None:
+    ids = parse(real_page).ids()
+    assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]
+
+
+def test_every_announcement_is_a_marker_with_a_target(real_page: Path, project: Project) -> None:
+    query = "SELECT DISTINCT ?a WHERE { ?a cq:date ?d ; a/rdfs:subClassOf* cq:Announcement }"
+    count = len(run_query(open_store(project), query).records())
+    page = parse(real_page)
+    markers = page.with_class("a", "ev")
+    assert len(markers) == count
+    assert {m["href"][1:] for m in markers} <= set(page.ids())
+
+
+def test_page_is_self_contained(real_page: Path) -> None:
+    html = real_page.read_text("utf-8")
+    page = parse(real_page)
+    for tag, attrs in page.elements:
+        for name in ("src", "href", "action", "srcset", "poster", "data"):
+            value = attrs.get(name, "")
+            assert not re.match(r"\s*(https?:|//|ftp:)", value), (tag, name, value)
+        assert not (tag == "link" and attrs.get("rel") == "stylesheet"), attrs
+        assert not (tag == "script" and "src" in attrs), attrs
+    assert "@import" not in html
+    assert not re.search(r"url\(\s*['\"]?(https?:|//)", html)
+
+
+# ---------------------------------------------------------------- a small knowledge base with inline data
+
+
+@pytest.fixture
+def sample(mini_project: Project) -> Project:
+    add_facts(mini_project, "article-900.ttl", SAMPLE_TTL)
+    return mini_project
+
+
+def test_sample_page_draws_each_kind_of_date(runner, sample: Project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "t.html"
+    result = render(runner, sample, out)
+    assert "5 measures" in result.output
+    page = parse(out)
+    bars = {li["id"]: None for li in page.with_class("li", "m")}
+    assert set(bars) == {"t-daily-testing", "t-open-end", "t-no-mass-testing", "t-undated", "t-2020-briefing"}
+    spans = [
+        a for t, a in page.elements if t == "span" and "bar" in a.get("class", "").split() and "demo" not in a["class"]
+    ]
+    classes = [set(s["class"].split()) for s in spans]
+    assert {"bar-range", "s-mandatory"} in [c & {"bar-range", "s-mandatory"} for c in classes]
+    assert any({"bar-range", "end-open"} <= c for c in classes)
+    assert sum("bar-point" in c for c in classes) == 2
+    assert sum("bar-undated" in c for c in classes) == 1
+    html = out.read_text("utf-8")
+    assert '<time datetime="2022-11-10">' in html
+    assert "no end stated" in html and "still in force" not in html.replace("not “still in force”", "")
+
+
+def test_sample_axis_is_broken_between_the_two_periods(runner, sample: Project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "t.html"
+    render(runner, sample, out)
+    page = parse(out)
+    assert len(page.with_class("span", "segment")) == 2
+    assert len(page.with_class("span", "break")) == 1
+    points = page.with_class("circle", "obs")
+    assert len(points) == 3
+    xs = [float(p["cx"].rstrip("%")) for p in points]
+    assert xs == sorted(xs) and xs[-1] - xs[0] < 100
+
+
+def test_selected_measure_shows_links_both_ways_and_quote_in_context(runner, sample: Project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "t.html"
+    render(runner, sample, out)
+    html = out.read_text("utf-8")
+    item = html[html.index('id="t-daily-testing"') : html.index('id="t-open-end"')]
+    assert 'href="#t-no-mass-testing"' in item and "relaxed by" in item
+    assert 'href="#t-open-end"' in item and "tightened by" in item
+    assert 'href="#ann-t-press-136"' in item
+    assert "<mark>中心城区各区将实行一天一次的区域核酸检测</mark>" in item
+    assert '<span class="context">' in item and "快速找出隐匿传染源," in item
+    assert "test frequency" in item and "per day" in item
+    other = html[html.index('id="t-no-mass-testing"') :]
+    assert 'href="#t-daily-testing"' in other[: other.index("</details>")]
+    assert 'lang="zh-Hant"' in other[: other.index("</details>")]
+
+
+def test_search_text_is_folded_to_simplified(runner, sample: Project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "t.html"
+    render(runner, sample, out)
+    page = parse(out)
+    item = next(a for a in page.with_class("li", "m") if a["id"] == "t-no-mass-testing")
+    assert "不再按行政区域开展全员核酸检测" in item["data-search"]
+    data = json.loads(next(s for s in page.scripts if '"chars"' in s))
+    assert data["chars"]["區"] == "区" and data["chars"]["檢"] == "检"
+
+
+def test_hostile_text_stays_inert(runner, mini_project: Project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    add_facts(mini_project, "article-901.ttl", XSS_TTL)
+    out = tmp_path / "t.html"
+    render(runner, mini_project, out)
+    html = out.read_text("utf-8")
+    page = parse(out)
+    assert not [a for t, a in page.elements if t == "img"]
+    assert not any("onerror" in a for _, a in page.elements)
+    scripts = [a for t, a in page.elements if t == "script"]
+    assert len(scripts) == len(page.scripts) == 3
+    code = [text for attrs, text in zip(scripts, page.scripts, strict=False) if attrs.get("type") != "application/json"]
+    assert [c.strip() for c in code] == [(TEMPLATES / "timeline.js").read_text("utf-8").strip()]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
+    lanes = json.loads(next(s for s in page.scripts if '"category"' in s))
+    assert "</script><!--<script>alert(3)</script>" in [lane["en"] for lane in lanes["category"]]
+
+
+def test_missing_output_folder_is_a_clean_error(runner, sample: Project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "missing" / "t.html"
+    result = runner.invoke(main, ["--root", str(sample.root), "timeline", "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "does not exist" in result.output and "Traceback" not in result.output
+    assert not out.parent.exists()
+
+
+def test_output_that_is_a_folder_is_refused(runner, sample: Project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["--root", str(sample.root), "timeline", "-o", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_failed_render_leaves_the_old_page(runner, sample: Project, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import kb.timeline
+
+    (tmp_path / "out").mkdir()
+    out = tmp_path / "out" / "t.html"
+    out.write_text("old page", "utf-8")
+
+    def broken(context):  # type: ignore[no-untyped-def]
+        raise kb.timeline.TimelineError("template failed")
+
+    monkeypatch.setattr(kb.timeline, "render_timeline", broken)
+    result = runner.invoke(main, ["--root", str(sample.root), "timeline", "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "template failed" in result.output
+    assert out.read_text("utf-8") == "old page"
+    assert [p.name for p in out.parent.iterdir()] == ["t.html"]
+
+
+def test_help_describes_the_command(runner) -> None:  # type: ignore[no-untyped-def]
+    result = runner.invoke(main, ["timeline", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "self-contained" in result.output and "--output" in result.output
+
+
+# ---------------------------------------------------------------- units
+
+
+def test_json_for_script_cannot_close_the_script() -> None:
+    text = json_for_script({"a": "</script><!--<script>", "b": "\u2028&"})
+    assert "</" not in text and "<!--" not in text and "\u2028" not in text
+    assert json.loads(text) == {"a": "</script><!--<script>", "b": "\u2028&"}
+
+
+def test_quote_is_found_across_line_breaks_with_its_sentence() -> None:
+    source = "第一句。接下来,中心城区\n各区将实行一天一次的区域核酸\n检测,其他区县按需。第三句。"
+    found = quote_in_context("中心城区各区将实行一天一次的区域核酸检测", source, "zh-Hans", None)
+    assert found.found
+    assert (found.before, found.after) == ("接下来,", ",其他区县按需。")
+    missing = quote_in_context("不在原文", source, "zh-Hans", None)
+    assert not missing.found and missing.text == "不在原文"
+
+
+def test_char_map_folds_both_scripts_to_one_form() -> None:
+    texts = ["不再按行政區域開展全員核酸檢測", "隔离"]
+    chars = build_char_map(texts)
+    assert fold("行政区域", chars) in fold(texts[0], chars)
+    assert fold("隔離", chars) == fold("隔离", chars) == "隔离"
+    assert fold("PCR Test", chars) == "pcr test"
+
+
+def test_axis_breaks_far_apart_periods_and_keeps_order() -> None:
+    days = [date(2020, 1, 26), date(2020, 1, 30), date(2022, 11, 9), date(2022, 12, 1)]
+    axis = Axis.around(days)
+    assert len(axis.segments) == 2 and len(axis.breaks()) == 1
+    xs = [axis.x(d) for d in days]
+    assert xs == sorted(xs) and xs[0] >= 0 and xs[-1] <= 100
+    assert axis.segments[0].width < axis.segments[1].width
