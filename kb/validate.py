@@ -5,16 +5,18 @@ The outcome is a Report of findings, never an exception: "the facts do not confo
 
 from __future__ import annotations
 
+import contextlib
 import difflib
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from .evidence import SourceTexts, check_quotes
+from .evidence import QuoteProblem, SourceTexts, check_quotes
 from .loader import Dataset, ParsedFile, load_file
-from .namespaces import PREFIXES, RDF_TYPE, STANDARD_NAMESPACES, shorten
+from .namespaces import PREFIXES, RDF_TYPE, STANDARD_NAMESPACES, expand, shorten
 from .project import Project
 from .query import QUERY_DIR, run_query
 
@@ -22,6 +24,8 @@ SEVERITIES = ("violation", "warning", "info")
 _SH = PREFIXES["sh"]
 _SEVERITY_OF = {_SH + "Violation": "violation", _SH + "Warning": "warning", _SH + "Info": "info"}
 _LOCAL_NAMESPACES = tuple(PREFIXES[p] for p in ("cq", "cat", "tg", "qk", "stat"))
+_XSD_STRING = PREFIXES["xsd"] + "string"
+_SHACL_HINT = "the message names what the shapes require; docs/modelling.md shows a complete example"
 
 
 @dataclass(frozen=True, order=True)
@@ -37,12 +41,14 @@ class Finding:
     message_zh: str = ""
     hint: str = ""
     check: str = "shacl"
+    column: int = 0
 
     def as_dict(self) -> dict[str, str | int]:
         return {
             "severity": self.severity,
             "file": self.file,
             "line": self.line,
+            "column": self.column,
             "subject": self.subject,
             "property": self.property,
             "message": self.message,
@@ -84,11 +90,20 @@ class _Locator:
             node = parents[0]
         return node
 
-    def where(self, subject: str, prop: str | None) -> tuple[str, int]:
-        located = self.dataset.locate(subject, prop)
-        if located is None:
-            located = self.dataset.locate(subject)
-        return located or ("", 0)
+    def where(self, subject: str, prop: str | None, graph: str | None = None) -> list[tuple[str, int]]:
+        """(file, line) of a subject's property in each file that describes the subject (or in `graph`'s file).
+
+        A subject described in several files is reported in each, so that checking one of them in the
+        context of the others gives the same findings for it as checking the whole knowledge base.
+        """
+        places = []
+        for parsed in self.dataset.files:
+            if graph is not None and parsed.graph != graph:
+                continue
+            line = parsed.line_of(subject, prop)
+            if line is not None:
+                places.append((parsed.name, line))
+        return places or [("", 0)]
 
 
 def _term_text(term: object) -> str:
@@ -99,92 +114,182 @@ def _term_text(term: object) -> str:
     return "" if term is None else str(term)
 
 
-def _shacl_findings(dataset: Dataset, locator: _Locator, shapes_file: Path) -> tuple[list[Finding], bytes]:
+_RDFLIB_LOGGERS = ("rdflib.term", "rdflib")
+
+
+@contextlib.contextmanager
+def _quiet_rdflib() -> Iterator[None]:
+    """rdflib logs a traceback for each ill-typed literal; the validator reports those itself."""
+    loggers = [logging.getLogger(name) for name in _RDFLIB_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def _to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal):  # type: ignore[no-untyped-def]
+    import rdflib
+
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    if term.datatype.value == _XSD_STRING:
+        return rdflib.Literal(term.value)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+
+
+def _shacl_graph(shapes_file: Path):  # type: ignore[no-untyped-def]
+    import rdflib
+
+    shapes = rdflib.Graph()
+    shapes.parse(shapes_file, format="turtle")
+    return shapes
+
+
+def _prune_results(results, focus: set) -> None:  # type: ignore[no-untyped-def,type-arg]
+    """Remove the results whose focus node is not in `focus`, and what only they referred to."""
+    from rdflib.namespace import RDF, SH
+
+    for result in list(results.subjects(RDF.type, SH.ValidationResult)):
+        if results.value(result, SH.focusNode) not in focus:
+            results.remove((None, SH.result, result))
+    reachable = set(results.subjects(RDF.type, SH.ValidationReport))
+    todo = list(reachable)
+    while todo:
+        node = todo.pop()
+        for obj in results.objects(node, None):
+            if obj not in reachable:
+                reachable.add(obj)
+                todo.append(obj)
+    for subject in set(results.subjects()) - reachable:
+        results.remove((subject, None, None))
+
+
+def _shacl_findings(
+    store: ox.Store, locator: _Locator, shapes_file: Path, focus: list[ox.NamedNode | ox.BlankNode] | None
+) -> tuple[list[Finding], bytes]:
     import pyshacl
     import rdflib
 
-    data = rdflib.Graph()
-    data.parse(data=dataset.to_ntriples(), format="nt")
-    shapes = rdflib.Graph()
-    shapes.parse(shapes_file, format="turtle")
-    _, results, _ = pyshacl.validate(data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
-    report_nt = results.serialize(format="nt", encoding="utf-8")
-    store = ox.Store()
-    store.load(report_nt, format=ox.RdfFormat.N_TRIPLES)
+    with _quiet_rdflib():
+        data = rdflib.Graph()
+        for quad in store.quads_for_pattern(None, None, None, None):
+            data.add((_to_rdflib(quad.subject), _to_rdflib(quad.predicate), _to_rdflib(quad.object)))
+        # pyshacl's focus_nodes drops warning-severity results (0.40), so the small context graph is
+        # validated whole and the results about nodes outside the new files are pruned.
+        _, results, _ = pyshacl.validate(
+            data, shacl_graph=_shacl_graph(shapes_file), inference="none", advanced=True, allow_warnings=True
+        )
+        if focus is not None:
+            _prune_results(results, {_to_rdflib(node) for node in focus})
+        report_nt = results.serialize(format="nt", encoding="utf-8")
+    report = ox.Store()
+    report.load(report_nt, format=ox.RdfFormat.N_TRIPLES)
     query = """
     SELECT ?r ?focus ?path ?severity ?value WHERE {
       ?r a sh:ValidationResult ; sh:focusNode ?focus ; sh:resultSeverity ?severity .
       OPTIONAL { ?r sh:resultPath ?path } OPTIONAL { ?r sh:value ?value }
     }"""
     findings = []
-    for row in store.query(query, prefixes={"sh": _SH}):
+    for row in report.query(query, prefixes={"sh": _SH}):
         messages = {"en": "", "zh": ""}
-        for quad in store.quads_for_pattern(row["r"], ox.NamedNode(_SH + "resultMessage"), None):
+        for quad in report.quads_for_pattern(row["r"], ox.NamedNode(_SH + "resultMessage"), None):
             lang = (quad.object.language or "en")[:2]
             messages.setdefault(lang, "")
             if not messages[lang]:
                 messages[lang] = quad.object.value
-        focus = locator.owner(row["focus"])
+        focus_node = locator.owner(row["focus"])
         path = row["path"]
         if not isinstance(path, ox.NamedNode) and row["value"] is not None:
             # an alternative path: name the predicate that actually links focus and value
             links = list(locator.store.quads_for_pattern(row["focus"], None, row["value"]))
             path = links[0].predicate if links else path
         prop = path.value if isinstance(path, ox.NamedNode) else ""
-        subject = focus.value if isinstance(focus, ox.NamedNode) else ""
-        file, line = locator.where(subject, prop or None) if subject else ("", 0)
+        subject = focus_node.value if isinstance(focus_node, ox.NamedNode) else ""
         value = row["value"]
         message = messages["en"] or "does not conform to the shapes"
         if value is not None and not isinstance(value, ox.BlankNode):
             message += f" (value: {_term_text(value)})"
-        findings.append(
-            Finding(
-                file=file,
-                line=line,
-                severity=_SEVERITY_OF.get(row["severity"].value, "violation"),
-                subject=_term_text(focus),
-                property=_term_text(path) if isinstance(path, ox.NamedNode) else "",
-                message=message,
-                message_zh=messages["zh"],
-                check="shacl",
+        for file, line in locator.where(subject, prop or None) if subject else [("", 0)]:
+            findings.append(
+                Finding(
+                    file=file,
+                    line=line,
+                    severity=_SEVERITY_OF.get(row["severity"].value, "violation"),
+                    subject=_term_text(focus_node),
+                    property=_term_text(path) if isinstance(path, ox.NamedNode) else "",
+                    message=message,
+                    message_zh=messages["zh"],
+                    hint=_SHACL_HINT,
+                    check="shacl",
+                )
             )
-        )
     return findings, report_nt
 
 
 def _evidence_findings(store: ox.Store, locator: _Locator, project: Project) -> list[Finding]:
-    quote = PREFIXES["cq"] + "quote"
+    quote, source = PREFIXES["cq"] + "quote", PREFIXES["cq"] + "source"
     findings = []
     for problem in check_quotes(store, SourceTexts(project.sources_dir)):
-        file, line = locator.where(problem.subject, quote)
-        subject = shorten(problem.subject)
-        if problem.kind == "not-found":
-            findings.append(
-                Finding(file, line, "violation", subject, "cq:quote", f"quote not found in its source: «{problem.quote}»",
-                        "引文在来源中未找到", f"closest passage: «{problem.detail}»", "evidence")
-            )
-        elif problem.kind == "no-source":
-            findings.append(
-                Finding(file, line, "violation", subject, "cq:source", "a quote without a source: add cq:source src:…",
-                        "引文缺少来源", "", "evidence")
-            )
-        else:
-            findings.append(
-                Finding(file, line, "violation", subject, "cq:source", f"source text file is missing: {problem.detail}",
-                        "来源文本文件缺失", "put the article's text in facts/sources/ or correct cq:fileName", "evidence")
-            )
+        for file, line in locator.where(problem.subject, quote if problem.kind == "not-found" else source):
+            findings.append(_evidence_finding(file, line, problem))
     return sorted(set(findings))
 
 
-def _declared_terms(store: ox.Store) -> set[str]:
-    rows = store.query(
-        "SELECT DISTINCT ?t WHERE { ?t a ?k . FILTER(?k IN (owl:Class, owl:ObjectProperty, owl:DatatypeProperty, "
-        "rdf:Property, skos:Concept, skos:ConceptScheme, cq:Category, cq:Strength, cq:TargetGroup, cq:QuantityKind, "
-        "cq:StatisticType, cq:DateKind, owl:Ontology)) }",
-        prefixes=PREFIXES,
-        use_default_graph_as_union=True,
+# kind → (property, message, message in Chinese, hint); {quote} and {detail} are filled in
+_EVIDENCE_TEXTS = {
+    "not-found": (
+        "cq:quote",
+        "quote not found in its source: «{quote}»",
+        "引文在来源中未找到",
+        "closest passage: «{detail}»",
+    ),
+    "no-source": (
+        "cq:source",
+        "a quote without a source",
+        "引文缺少来源",
+        "add cq:source src:… naming the article the quote is from",
+    ),
+    "source-file-missing": (
+        "cq:source",
+        "source text file is missing: {detail}",
+        "来源文本文件缺失",
+        "put the article's text in facts/sources/ or correct cq:fileName",
+    ),
+}
+
+
+def _evidence_finding(file: str, line: int, problem: QuoteProblem) -> Finding:
+    prop, message, message_zh, hint = _EVIDENCE_TEXTS[problem.kind]
+    fill = {"quote": problem.quote, "detail": problem.detail}
+    return Finding(
+        file,
+        line,
+        "violation",
+        shorten(problem.subject),
+        prop,
+        message.format(**fill),
+        message_zh,
+        hint.format(**fill),
+        "evidence",
     )
-    return {row["t"].value for row in rows}
+
+
+def _declared_terms(store: ox.Store, exclude_graphs: set[str] = frozenset()) -> set[str]:  # type: ignore[assignment]
+    rows = store.query(
+        "SELECT DISTINCT ?t ?g WHERE { GRAPH ?g { ?t a ?k } FILTER(?k IN (owl:Class, owl:ObjectProperty, "
+        "owl:DatatypeProperty, rdf:Property, skos:Concept, skos:ConceptScheme, cq:Category, cq:Strength, "
+        "cq:TargetGroup, cq:QuantityKind, cq:StatisticType, cq:DateKind, owl:Ontology)) }",
+        prefixes=PREFIXES,
+    )
+    return {row["t"].value for row in rows if row["g"].value not in exclude_graphs}
 
 
 def _did_you_mean(iri: str, declared: list[str]) -> str:
@@ -216,10 +321,38 @@ def _vocabulary_findings(files: Iterable[ParsedFile], declared: set[str]) -> lis
                 hint = _did_you_mean(iri, local)
                 line = parsed.line_of(subject, iri) if subject else None
                 findings.append(
-                    Finding(parsed.name, line or 1, "violation", shorten(subject) if subject else "", shorten(iri),
-                            f"{kind} {shorten(iri)} is not in the ontology", f"{shorten(iri)} 不在本体中", hint, "vocabulary")
+                    Finding(
+                        parsed.name,
+                        line or 1,
+                        "violation",
+                        shorten(subject) if subject else "",
+                        shorten(iri),
+                        f"{kind} {shorten(iri)} is not in the ontology",
+                        f"{shorten(iri)} 不在本体中",
+                        hint,
+                        "vocabulary",
+                    )
                 )
     return findings
+
+
+_QUERY_HINTS = {
+    "date-kind-violation": "a date kind other than cq:NotStated needs a value; cq:NotStated needs none",
+    "date-outside-source-period-violation": "check the date against the article (a warning: it may be right)",
+    "duplicate-conflict-violation": "describe each thing in one file, or give the same value in both",
+    "ill-typed-literal-violation": "correct the literal so that it is valid for its datatype",
+    "replaces-cycle-violation": "a measure replaces an earlier one: reverse or remove one link of the cycle",
+    "self-change-violation": "point the link at the earlier measure it changes",
+}
+
+_QUERY_MESSAGES_ZH = {
+    "date-kind-violation": "日期类型与日期值不一致",
+    "date-outside-source-period-violation": "日期不在来源文章所报道的时段内",
+    "duplicate-conflict-violation": "同一资源在两个文件中取值不同",
+    "ill-typed-literal-violation": "字面量与其数据类型不符",
+    "replaces-cycle-violation": "cq:replaces 形成循环",
+    "self-change-violation": "措施不能调整自身",
+}
 
 
 def _query_findings(store: ox.Store, locator: _Locator) -> list[Finding]:
@@ -229,35 +362,197 @@ def _query_findings(store: ox.Store, locator: _Locator) -> list[Finding]:
         for record in result.records():
             subject = record.get("subject") or ""
             prop = record.get("property") or ""
-            file, line = locator.where(subject, prop or None)
-            findings.append(
-                Finding(file, line, record.get("severity") or "violation", shorten(subject), shorten(prop) if prop else "",
-                        record.get("message") or path.stem, record.get("message_zh") or "", "", path.stem)
-            )
+            message = record.get("message") or path.stem
+            message_zh = record.get("message_zh") or _QUERY_MESSAGES_ZH.get(path.stem, "")
+            severity = record.get("severity") or "violation"
+            short_prop = shorten(prop) if prop else ""
+            for file, line in locator.where(subject, prop or None, record.get("graph")):
+                findings.append(
+                    Finding(
+                        file,
+                        line,
+                        severity,
+                        shorten(subject),
+                        short_prop,
+                        message,
+                        message_zh,
+                        _QUERY_HINTS.get(path.stem, ""),
+                        path.stem,
+                    )
+                )
     return findings
+
+
+def _drop_shacl_duplicates(findings: list[Finding]) -> list[Finding]:
+    """An ill-typed literal is reported once, by its own check, not again as a datatype mismatch."""
+    ill_typed = {(f.subject, f.property) for f in findings if f.check == "ill-typed-literal-violation"}
+    return [
+        f for f in findings if not (f.check == "shacl" and (f.subject, f.property) in ill_typed and "xsd:" in f.message)
+    ]
+
+
+def _run_checks(
+    project: Project,
+    store: ox.Store,
+    dataset: Dataset,
+    declared: set[str],
+    focus: list[ox.NamedNode | ox.BlankNode] | None,
+    report_files: set[str] | None,
+) -> Report:
+    locator = _Locator(dataset, store)
+    shacl, report_nt = _shacl_findings(store, locator, project.shapes_file, focus)
+    findings = shacl + _evidence_findings(store, locator, project) + _query_findings(store, locator)
+    fact_files = [f for f in dataset.files if not f.name.startswith("ontology/")]
+    if report_files is not None:
+        fact_files = [f for f in fact_files if f.name in report_files]
+    findings += _vocabulary_findings(fact_files, declared)
+    findings = _drop_shacl_duplicates(findings)
+    if report_files is not None:
+        findings = [f for f in findings if f.file in report_files]
+    files = sorted(report_files) if report_files is not None else [f.name for f in dataset.files]
+    return Report(sorted(set(findings)), files, _report_graph(report_nt, findings))
+
+
+def _report_graph(shacl_nt: bytes, findings: list[Finding]) -> bytes:
+    """The SHACL validation report as Turtle, with the evidence and query findings added as results."""
+    import rdflib
+    from rdflib.namespace import RDF, SH
+
+    graph = rdflib.Graph()
+    graph.parse(data=shacl_nt, format="nt")
+    for name, iri in PREFIXES.items():
+        graph.bind(name, iri)
+    report = next(iter(graph.subjects(RDF.type, SH.ValidationReport)), None)
+    if report is None:
+        report = rdflib.BNode()
+        graph.add((report, RDF.type, SH.ValidationReport))
+    for finding in findings:
+        if finding.check == "shacl":
+            continue
+        result = rdflib.BNode()
+        graph.add((report, SH.result, result))
+        graph.add((result, RDF.type, SH.ValidationResult))
+        severity = {"violation": SH.Violation, "warning": SH.Warning}.get(finding.severity, SH.Info)
+        graph.add((result, SH.resultSeverity, severity))
+        focus = expand(finding.subject) if finding.subject else None
+        graph.add((result, SH.focusNode, rdflib.URIRef(focus) if focus else rdflib.Literal(finding.file)))
+        prop = expand(finding.property) if finding.property else None
+        if prop:
+            graph.add((result, SH.resultPath, rdflib.URIRef(prop)))
+        graph.add((result, SH.resultMessage, rdflib.Literal(finding.message, lang="en")))
+        if finding.message_zh:
+            graph.add((result, SH.resultMessage, rdflib.Literal(finding.message_zh, lang="zh")))
+        graph.add((result, SH.sourceConstraint, rdflib.URIRef(PREFIXES["cqsh"] + finding.check)))
+    graph.remove((report, SH.conforms, None))
+    conforms = not any(f.severity == "violation" for f in findings)
+    graph.add((report, SH.conforms, rdflib.Literal(conforms)))
+    return graph.serialize(format="turtle", encoding="utf-8")
 
 
 def validate_dataset(project: Project, dataset: Dataset, report_files: set[str] | None = None) -> Report:
     """Every check over a loaded dataset; keep only findings in `report_files` when given."""
     store = dataset.to_store()
-    locator = _Locator(dataset, store)
-    shacl, report_nt = _shacl_findings(dataset, locator, project.shapes_file)
-    findings = shacl + _evidence_findings(store, locator, project) + _query_findings(store, locator)
-    fact_files = [f for f in dataset.files if not f.name.startswith("ontology/")]
-    findings += _vocabulary_findings(fact_files, _declared_terms(store))
-    if report_files is not None:
-        findings = [f for f in findings if f.file in report_files]
-    return Report(sorted(set(findings)), sorted(report_files or [f.name for f in dataset.files]), report_nt)
+    return _run_checks(project, store, dataset, _declared_terms(store), None, report_files)
+
+
+# ---------------------------------------------------------------- validating new files in context
+
+# What the shapes and checks follow from a new file's subjects into the rest of the knowledge base.
+_CONTEXT_PROPERTIES = ("rdf:type", "skos:inScheme", "cq:fileName", "cq:coversFrom", "cq:coversUntil")
+_CONTEXT_QUERY = """
+SELECT ?g ?s ?p ?o WHERE {{
+  {{ VALUES ?s {{ {referenced} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({properties})) }}
+  UNION {{ VALUES ?s {{ {subjects} }} GRAPH ?g {{ ?s ?p ?o }} }}
+  UNION {{ VALUES ?x {{ {subjects} }} ?x ?link ?s . GRAPH ?g {{ ?s ?p ?o }}
+          FILTER(isBlank(?s) || ?p IN ({properties})) }}
+  UNION {{ VALUES ?start {{ {replaced} }} ?start cq:replaces* ?s .
+          GRAPH ?g {{ ?s cq:replaces ?o }} BIND(cq:replaces AS ?p) }}
+  UNION {{ GRAPH ?g {{ ?s rdfs:subClassOf ?o }} BIND(rdfs:subClassOf AS ?p) }}
+}}"""
+
+
+def _context_is_fresh(project: Project, ignored: set[str]) -> bool:
+    """Whether the store was built from the current inputs, not counting the files being validated."""
+    from . import store as kb_store
+
+    manifest = kb_store._read_manifest(project)
+    if manifest is None or not (project.state_dir / "store").is_dir():
+        return False
+    current = {k: v for k, v in kb_store._fingerprint(project).items() if k not in ignored}
+    recorded = {k: v for k, v in manifest.get("files", {}).items() if k not in ignored}
+    if set(current) != set(recorded):
+        return False
+    for name, (size, mtime, _) in current.items():
+        old_size, old_mtime, old_digest = recorded[name]
+        if size != old_size or (mtime != old_mtime and kb_store._digest(project.root / name) != old_digest):
+            return False
+    return True
+
+
+def _open_context(project: Project, ignored: set[str]) -> ox.Store:
+    """The persistent store; rebuilt only when a file other than those being validated changed."""
+    from . import store as kb_store
+
+    if not _context_is_fresh(project, ignored):
+        kb_store.build(project, force=True)
+    return ox.Store.read_only(str(project.state_dir / "store"))
+
+
+def _values(terms: Iterable[str]) -> str:
+    return " ".join(f"<{t}>" for t in sorted(terms)) or "<urn:kb:none>"
+
+
+def _context_quads(kb: ox.Store, files: list[ParsedFile], exclude_graphs: set[str]) -> list[ox.Quad]:
+    """From the knowledge base: what the new files' subjects and references need to be checked."""
+    subjects: set[str] = set()
+    referenced: set[str] = set()
+    replaced: set[str] = set()
+    replaces = PREFIXES["cq"] + "replaces"
+    for parsed in files:
+        for triple in parsed.triples:
+            for term in (triple.subject, triple.object):
+                if isinstance(term, ox.NamedNode):
+                    referenced.add(term.value)
+            if isinstance(triple.subject, ox.NamedNode):
+                subjects.add(triple.subject.value)
+            if triple.predicate.value == replaces and isinstance(triple.object, ox.NamedNode):
+                replaced.add(triple.object.value)
+    text = _CONTEXT_QUERY.format(
+        referenced=_values(referenced),
+        subjects=_values(subjects),
+        replaced=_values(replaced),
+        properties=", ".join(_CONTEXT_PROPERTIES),
+    )
+    quads = []
+    for row in kb.query(text, prefixes=PREFIXES, use_default_graph_as_union=True):
+        if row["g"].value not in exclude_graphs:
+            quads.append(ox.Quad(row["s"], row["p"], row["o"], row["g"]))
+    return quads
+
+
+def validate_in_context(project: Project, paths: list[Path]) -> Report:
+    """Validate new or changed files against the knowledge base in the store, without re-parsing it.
+
+    Findings are those a validation of the whole knowledge base would report in these files.
+    """
+    given = {project.relative(p): p for p in paths}
+    files = [load_file(path, name) for name, path in given.items()]
+    own_graphs = {parsed.graph for parsed in files}
+    kb = _open_context(project, set(given))
+    dataset = Dataset(files)
+    store = dataset.to_store()
+    store.extend(_context_quads(kb, files, own_graphs))
+    focus: dict[str, ox.NamedNode | ox.BlankNode] = {}
+    for parsed in files:
+        for triple in parsed.triples:
+            focus.setdefault(str(triple.subject), triple.subject)
+    declared = _declared_terms(kb, own_graphs) | _declared_terms(store)
+    return _run_checks(project, store, dataset, declared, list(focus.values()), set(given))
 
 
 def validate_files(project: Project, paths: list[Path] | None = None) -> Report:
     """Validate the whole knowledge base, or the given files in its context (findings for those files only)."""
-    given = {project.relative(p): p for p in paths or []}
-    files = []
-    for path in project.input_files():
-        name = project.relative(path)
-        if name not in given:
-            files.append(load_file(path, name))
-    for name, path in given.items():
-        files.append(load_file(path, name))
-    return validate_dataset(project, Dataset(files), set(given) if paths else None)
+    if paths:
+        return validate_in_context(project, paths)
+    files = [load_file(path, project.relative(path)) for path in project.input_files()]
+    return validate_dataset(project, Dataset(files))
