@@ -212,9 +212,10 @@ def stats(obj: _Context, fmt: str) -> None:
     "--format",
     "fmt",
     required=True,
-    type=click.Choice(["csv", "jsonld", "nq", "ttl"]),
+    type=click.Choice(["csv", "jsonld", "nq", "ttl", "oxcgrt", "coronanet"]),
     help="csv: one row per measure (or --table statistics); jsonld: compacted with the published @context; "
-    "nq: N-Quads, one graph per file; ttl: the union as Turtle.",
+    "nq: N-Quads, one graph per file; ttl: the union as Turtle; oxcgrt: a daily indicator table per place (CSV); "
+    "coronanet: one policy event row per measure (CSV).",
 )
 @click.option("-o", "--output", type=click.Path(), help="Write to this file (atomically) instead of standard output.")
 @click.option(

@@ -13,6 +13,8 @@ import os
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -22,8 +24,8 @@ from .namespaces import PREFIXES, shorten
 from .query import get_named_query, run_query
 
 CONTEXT_FILE = Path(__file__).resolve().parent / "context.jsonld"
-FORMATS = ("csv", "jsonld", "nq", "ttl")
-CSV_FORMATS = ("csv",)
+FORMATS = ("csv", "jsonld", "nq", "ttl", "oxcgrt", "coronanet")
+CSV_FORMATS = ("csv", "oxcgrt", "coronanet")
 CSV_TABLES = ("measures", "statistics")
 BOM = "\ufeff"
 SEPARATOR = " | "
@@ -270,6 +272,170 @@ def export_jsonld(store: ox.Store) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
+# ---------------------------------------------------------------- tracker layouts
+
+# The two periods the knowledge base covers; the daily table runs over the measures' dates inside each, never between.
+PERIODS = ((date(2020, 1, 1), date(2020, 2, 29)), (date(2022, 11, 1), date(2022, 12, 31)))
+ANNOUNCED_START = "announced (start not stated)"
+CHANGE_UPDATES = {"relaxes": ("Change of Policy", "Relaxing"), "tightens": ("Change of Policy", "Strengthening")}
+CHANGE_UPDATES["replaces"] = ("Change of Policy", "")
+CHANGE_UPDATES["restates"] = ("", "")
+
+
+def measure_id(iri: str | None) -> str:
+    """A measure's id in the tracker layouts: its IRI without the measure namespace."""
+    if not iri:
+        return ""
+    return iri[len(PREFIXES["measure"]) :] if iri.startswith(PREFIXES["measure"]) else iri
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _period_of(day: date) -> int | None:
+    return next((i for i, (first, last) in enumerate(PERIODS) if first <= day <= last), None)
+
+
+def tracker_days(store: ox.Store) -> list[date]:
+    """Each period's days from the first to the last date any measure has in it (announced, start or end)."""
+    dates: dict[int, list[date]] = defaultdict(list)
+    for record in _named(store, "measures").records():
+        for column in ("announced", "in_force_from", "in_force_until"):
+            day = _day(record[column])
+            period = None if day is None else _period_of(day)
+            if day is not None and period is not None:
+                dates[period].append(day)
+    days = []
+    for period in sorted(dates):
+        first, last = min(dates[period]), max(dates[period])
+        days.extend(first + timedelta(n) for n in range((last - first).days + 1))
+    return days
+
+
+@dataclass(frozen=True)
+class Support:
+    """A measure supporting an indicator level in a place over the days it is in force."""
+
+    measure: str
+    level: int
+    start: date
+    until: date | None
+    changed: date | None
+    from_announcement: bool
+
+    def in_force(self, day: date) -> bool:
+        if day < self.start or _period_of(day) != _period_of(self.start):
+            return False
+        if self.until is not None and day > self.until:
+            return False
+        return self.changed is None or day < self.changed
+
+
+def oxcgrt_table(store: ox.Store) -> tuple[list[str], list[list[str]]]:
+    """A daily row per place: each indicator's derived level and the ids of the measures that justify it."""
+    codes = [(r["indicator"] or "", r["code"] or "") for r in _named(store, "export-oxcgrt-indicators").records()]
+    supports: dict[tuple[str, str], list[Support]] = defaultdict(list)
+    for record in _named(store, "export-oxcgrt").records():
+        start = _day(record["start"])
+        if start is None or _period_of(start) is None:
+            continue
+        support = Support(
+            measure_id(record["measure"]),
+            int(record["level"] or 0),
+            start,
+            _day(record["until"]),
+            _day(record["changed"]),
+            record["start_basis"] == ANNOUNCED_START,
+        )
+        supports[(record["place"] or "", record["indicator"] or "")].append(support)
+    header = ["place", "place_label_en", "place_label_zh", "date"]
+    for _, code in codes:
+        header += [code, f"{code}_measures"]
+    header.append("start_from_announcement")
+    days = tracker_days(store)
+    rows = []
+    for place in _named(store, "export-oxcgrt-places").records():
+        iri = place["place"] or ""
+        for day in days:
+            row = [iri, place["label_en"] or "", place["label_zh"] or "", day.isoformat()]
+            flagged: set[str] = set()
+            for indicator, _ in codes:
+                active = [s for s in supports.get((iri, indicator), []) if s.in_force(day)]
+                if not active:
+                    row += ["", ""]
+                    continue
+                level = max(s.level for s in active)
+                justifying = sorted({s.measure for s in active if s.level == level})
+                flagged.update(s.measure for s in active if s.level == level and s.from_announcement)
+                row += [str(level), " ".join(justifying)]
+            row.append(" ".join(sorted(flagged)))
+            rows.append(row)
+    return header, rows
+
+
+CORONANET_HEADER = [
+    "record_id",
+    "policy_id",
+    "entry_type",
+    "update_type",
+    "update_level",
+    "updates",
+    "change_link",
+    "description",
+    "description_zh",
+    "date_announced",
+    "date_start",
+    "date_start_kind",
+    "date_end",
+    "type",
+    "compliance",
+    "country",
+    "province",
+    "target_place",
+    "target_who_what",
+    "link",
+    "measure",
+]
+
+
+def coronanet_table(store: ox.Store) -> tuple[list[str], list[list[str]]]:
+    """One event row per measure; an update keeps the policy_id of the measure its change links lead back to."""
+    rows = []
+    for record in _named(store, "export-coronanet").records():
+        change = (record["change"] or "").rpartition("#")[2]
+        update_type, update_level = CHANGE_UPDATES.get(change, ("", ""))
+        updates = " ".join(sorted(measure_id(iri) for iri in (record["updates"] or "").split()))
+        values = {
+            "record_id": measure_id(record["measure"]),
+            "policy_id": measure_id(record["policy"] or record["measure"]),
+            "entry_type": "update" if change else "new_entry",
+            "update_type": update_type,
+            "update_level": update_level,
+            "updates": updates,
+            "change_link": change,
+            "description": record["description"],
+            "description_zh": record["description_zh"],
+            "date_announced": record["date_announced"],
+            "date_start": record["date_start"],
+            "date_start_kind": shorten(record["date_start_kind"]) if record["date_start_kind"] else "",
+            "date_end": record["date_end"],
+            "type": record["type"],
+            "compliance": record["compliance"],
+            "country": "China",
+            "province": "Chongqing",
+            "target_place": record["target_place"],
+            "target_who_what": record["target_who_what"],
+            "link": record["link_"],
+            "measure": record["measure"],
+        }
+        rows.append([values[column] or "" for column in CORONANET_HEADER])
+    return CORONANET_HEADER, rows
+
+
 # ---------------------------------------------------------------- entry point
 
 
@@ -290,4 +456,7 @@ def export(store: ox.Store, fmt: str, table: str = "measures", excel: bool = Fal
         return export_jsonld(store)
     if fmt == "nq":
         return export_nquads(store)
-    return export_turtle(store)
+    if fmt == "ttl":
+        return export_turtle(store)
+    header, rows = oxcgrt_table(store) if fmt == "oxcgrt" else coronanet_table(store)
+    return csv_bytes(header, rows, excel)

@@ -322,3 +322,167 @@ def test_failed_export_leaves_no_file(runner: CliRunner, mini_project: Project, 
     assert result.exit_code == 2, result.output
     assert "Turtle syntax error" in result.output
     assert not target.exists()
+
+
+# ---------------------------------------------------------------- tracker layouts
+
+TRACKER_FACTS = (
+    HEADER
+    + """
+measure:test-schools-closed
+    a cq:Measure ;
+    rdfs:label "中心城区学校一律不得开展线下教学"@zh, "no in-person teaching in central-area schools"@en ;
+    cq:category cat:schools ;
+    cq:strength cq:Prohibition ;
+    cq:appliesTo place:central-urban-districts ;
+    cq:announced "2022-11-10"^^xsd:date ;
+    cq:announcedKind cq:EventDate ;
+    cq:inForceFromKind cq:NotStated ;
+    cq:inForceUntilKind cq:NotStated ;
+    cq:source src:article-003 ;
+    cq:quote "学校一律不得开展线下教学" .
+
+measure:test-schools-advice
+    a cq:Measure ;
+    rdfs:label "倡导学校做好防护"@zh, "schools advised to take precautions"@en ;
+    cq:category cat:schools ;
+    cq:strength cq:Advisory ;
+    cq:appliesTo place:chongqing ;
+    cq:announced "2022-11-14"^^xsd:date ;
+    cq:announcedKind cq:EventDate ;
+    cq:inForceFrom "2022-11-15"^^xsd:date ;
+    cq:inForceFromKind cq:StatedDate ;
+    cq:inForceUntilKind cq:NotStated ;
+    cq:source src:article-003 ;
+    cq:quote "倡导学校做好防护" .
+
+measure:test-schools-reopen
+    a cq:Measure ;
+    rdfs:label "中心城区学校恢复线下教学"@zh, "central-area schools resume in-person teaching"@en ;
+    cq:category cat:schools ;
+    cq:strength cq:Relaxation ;
+    cq:appliesTo place:chongqing ;
+    cq:relaxes measure:test-schools-closed ;
+    cq:announced "2022-11-18"^^xsd:date ;
+    cq:announcedKind cq:EventDate ;
+    cq:inForceFrom "2022-11-20"^^xsd:date ;
+    cq:inForceFromKind cq:StatedDate ;
+    cq:inForceUntilKind cq:NotStated ;
+    cq:source src:article-002 ;
+    cq:quote "恢复线下教学" .
+
+measure:test-schools-reopen-all
+    a cq:Measure ;
+    rdfs:label "全市学校全面恢复线下教学"@zh, "all schools resume in-person teaching"@en ;
+    cq:category cat:schools ;
+    cq:strength cq:Relaxation ;
+    cq:appliesTo place:chongqing ;
+    cq:tightens measure:test-schools-reopen ;
+    cq:announced "2022-11-20"^^xsd:date ;
+    cq:announcedKind cq:EventDate ;
+    cq:inForceFromKind cq:NotStated ;
+    cq:inForceUntilKind cq:NotStated ;
+    cq:source src:article-002 ;
+    cq:quote "全面恢复线下教学" .
+"""
+)
+
+
+def oxcgrt_cells(result_text: str) -> dict[tuple[str, str], dict[str, str]]:
+    return {(row["place"].rsplit("/", 1)[1], row["date"]): row for row in read_csv(result_text)}
+
+
+def test_oxcgrt_table_follows_places_and_change_links(runner: CliRunner, mini_project: Project) -> None:
+    add_fact(mini_project, TRACKER_FACTS)
+    result = run(runner, mini_project, "--format", "oxcgrt")
+    assert result.exit_code == 0, result.output
+    cells = oxcgrt_cells(result.stdout)
+    # The table runs over the measures' dates: 10 to 20 November, for every place.
+    assert {day for _, day in cells} == {f"2022-11-{d}" for d in range(10, 21)}
+    # Before the advice: the closure for the central urban districts applies in Shapingba, from its announcement.
+    day = cells[("shapingba", "2022-11-12")]
+    assert (day["C1"], day["C1_measures"]) == ("2", "test-schools-closed")
+    assert day["start_from_announcement"] == "test-schools-closed"
+    assert day["place_label_zh"] == "沙坪坝区"
+    # Outside the central urban districts nothing applies yet; later only the advice (level 1).
+    assert (cells[("wanzhou", "2022-11-12")]["C1"], cells[("wanzhou", "2022-11-12")]["C1_measures"]) == ("", "")
+    assert (cells[("wanzhou", "2022-11-16")]["C1"], cells[("wanzhou", "2022-11-16")]["C1_measures"]) == (
+        "1",
+        "test-schools-advice",
+    )
+    # With both in force, the higher level wins and only its measure justifies the cell.
+    assert (cells[("shapingba", "2022-11-19")]["C1"], cells[("shapingba", "2022-11-19")]["C1_measures"]) == (
+        "2",
+        "test-schools-closed",
+    )
+    # From the day the relaxation is in force, the closure no longer counts: the advice is what remains.
+    after = cells[("shapingba", "2022-11-20")]
+    assert (after["C1"], after["C1_measures"], after["start_from_announcement"]) == ("1", "test-schools-advice", "")
+    # Indicators no category supports stay empty (unknown, not 0).
+    assert all(row["C6"] == "" and row["H2"] == "" for row in cells.values())
+
+
+def test_oxcgrt_table_skips_the_years_between_periods(runner: CliRunner, mini_project: Project) -> None:
+    early = TRACKER_FACTS.replace('"2022-11-10"^^xsd:date', '"2020-01-30"^^xsd:date')
+    add_fact(mini_project, early)
+    result = run(runner, mini_project, "--format", "oxcgrt")
+    assert result.exit_code == 0, result.output
+    days = sorted({row["date"] for row in read_csv(result.stdout)})
+    assert days == ["2020-01-30"] + [f"2022-11-{d}" for d in range(14, 21)]
+    # The 2020 closure (never relaxed before 2022 in this data) does not carry over into the 2022 period.
+    cells = oxcgrt_cells(result.stdout)
+    assert cells[("shapingba", "2020-01-30")]["C1"] == "2"
+    assert cells[("shapingba", "2022-11-16")]["C1_measures"] == "test-schools-advice"
+
+
+def test_coronanet_update_chain_keeps_the_policy_id(runner: CliRunner, mini_project: Project) -> None:
+    add_fact(mini_project, TRACKER_FACTS)
+    result = run(runner, mini_project, "--format", "coronanet", "--excel")
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes.startswith(b"\xef\xbb\xbf")
+    rows = {row["record_id"]: row for row in read_csv(result.stdout_bytes.decode("utf-8-sig"))}
+    assert set(rows) == {"test-schools-closed", "test-schools-advice", "test-schools-reopen", "test-schools-reopen-all"}
+    closed, reopen, reopen_all = (
+        rows["test-schools-closed"],
+        rows["test-schools-reopen"],
+        rows["test-schools-reopen-all"],
+    )
+    assert (closed["policy_id"], closed["entry_type"], closed["update_level"]) == (
+        "test-schools-closed",
+        "new_entry",
+        "",
+    )
+    assert (reopen["policy_id"], reopen["entry_type"], reopen["update_level"]) == (
+        "test-schools-closed",
+        "update",
+        "Relaxing",
+    )
+    assert reopen["updates"] == "test-schools-closed"
+    # An update of an update still belongs to the first policy.
+    assert (reopen_all["policy_id"], reopen_all["update_level"], reopen_all["updates"]) == (
+        "test-schools-closed",
+        "Strengthening",
+        "test-schools-reopen",
+    )
+    assert rows["test-schools-advice"]["policy_id"] == "test-schools-advice"
+    assert closed["type"] == "Closure and Regulation of Schools"
+    assert closed["compliance"] == "Mandatory (Unspecified/Implied)"
+    assert (closed["date_announced"], closed["date_start"], closed["date_start_kind"]) == (
+        "2022-11-10",
+        "",
+        "cq:NotStated",
+    )
+    assert closed["target_place"] == "central urban districts"
+    assert closed["link"] == PREFIXES["src"] + "article-003"
+
+
+def test_real_tracker_layouts_have_a_row_per_measure_and_place_day(runner: CliRunner, project: Project) -> None:
+    store = open_store(project)
+    coronanet = run(runner, project, "--format", "coronanet")
+    assert coronanet.exit_code == 0, coronanet.output
+    measures = run_query(store, get_named_query("measures").text)
+    assert len(read_csv(coronanet.stdout)) == len(measures.rows)
+    oxcgrt = run(runner, project, "--format", "oxcgrt")
+    assert oxcgrt.exit_code == 0, oxcgrt.output
+    places = run_query(store, get_named_query("export-oxcgrt-places").text)
+    assert len(read_csv(oxcgrt.stdout)) == len(places.rows) * len(export_module.tracker_days(store))
