@@ -1,0 +1,87 @@
+"""`kb new`: skeletons that validate once their placeholders are filled."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from kb.cli import main
+from kb.project import Project
+
+FILLS = {
+    "measure": {
+        "SLUG": "test-new-measure",
+        "LABEL-ZH": "测试",
+        "LABEL-EN": "a test",
+        "CATEGORY": "testing",
+        "STRENGTH": "Mandatory",
+        "PLACE": "central-urban-districts",
+        "ANNOUNCED": "2022-11-09",
+        "SOURCE": "article-003",
+        "QUOTE": "中心城区各区将实行一天一次的区域核酸检测",
+    },
+    "statistic": {
+        "SLUG": "a003-test",
+        "LABEL-EN": "new cases",
+        "STATISTIC": "test-new-cases",
+        "PLACE": "chongqing",
+        "REF-DATE": "2022-11-09",
+        "VALUE": "109.0",
+        "SOURCE": "article-003",
+        "QUOTE": "重庆市新增本土确诊病例109例",
+    },
+    "document": {
+        "SLUG": "test-plan",
+        "LABEL-ZH": "第九版防控方案",
+        "LABEL-EN": "the plan",
+        "SOURCE": "article-003",
+        "QUOTE": "严格执行第九版防控方案",
+    },
+}
+STAT_TYPE = """
+stat:test-new-cases a cq:StatisticType ; rdfs:label "new cases"@en ;
+    <http://www.w3.org/2004/02/skos/core#inScheme> cq:StatisticTypes .
+"""
+
+
+@pytest.mark.parametrize("kind", sorted(FILLS))
+def test_filled_skeleton_validates(runner: CliRunner, mini_project: Project, kind: str) -> None:
+    path = mini_project.facts_dir / f"new-{kind}.ttl"
+    result = runner.invoke(main, ["--root", str(mini_project.root), "new", kind, "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    text = path.read_text("utf-8")
+    assert text.count("\n    # ") >= 3
+    for name, value in FILLS[kind].items():
+        text = text.replace(f"«{name}»", value)
+    assert "«" not in text
+    path.write_text(text + (STAT_TYPE if kind == "statistic" else ""), "utf-8")
+    result = runner.invoke(main, ["--root", str(mini_project.root), "validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "0 violations" in result.output
+    formatted = runner.invoke(main, ["--root", str(mini_project.root), "fmt", str(path)])
+    assert formatted.exit_code == 0, formatted.output
+    assert "# the article it is from" in path.read_text("utf-8") or kind == "document"
+
+
+def test_prints_without_output(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["new", "measure"])
+    assert result.exit_code == 0, result.output
+    assert "a cq:Measure" in result.output and "cq:strength cq:«STRENGTH»" in result.output
+
+
+def test_refuses_to_overwrite_unless_forced(runner: CliRunner, mini_project: Project) -> None:
+    path = mini_project.facts_dir / "mine.ttl"
+    path.write_text("keep me", "utf-8")
+    result = runner.invoke(main, ["new", "document", "-o", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "already exists" in result.output and "--force" in result.output
+    assert path.read_text("utf-8") == "keep me"
+    result = runner.invoke(main, ["new", "document", "-o", str(path), "--force"])
+    assert result.exit_code == 0, result.output
+    assert "a cq:PolicyDocument" in path.read_text("utf-8")
+
+
+def test_unknown_kind_exits_2(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["new", "person"])
+    assert result.exit_code == 2, result.output
+    assert "measure" in result.output
