@@ -103,8 +103,9 @@ def _looks_inline(text: str) -> bool:
 @click.option("--list", "list_queries", is_flag=True, help="List the named queries with their descriptions and parameters.")
 @click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind ?NAME to VALUE (a date, number, prefix:name, <iri> or text). Repeatable.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json"]), default="table", show_default=True, help="Output for SELECT/ASK (json is SPARQL 1.1 Results JSON); CONSTRUCT/DESCRIBE print Turtle.")
+@click.option("--endpoint", metavar="URL", help="Run the query on a remote SPARQL 1.1 endpoint (e.g. http://127.0.0.1:7878/query) instead of the local store.")
 @click.pass_obj
-def query(obj: _Context, query: str | None, query_file: str | None, list_queries: bool, params: tuple[str, ...], fmt: str) -> None:
+def query(obj: _Context, query: str | None, query_file: str | None, list_queries: bool, params: tuple[str, ...], fmt: str, endpoint: str | None) -> None:
     """Run SPARQL: a named query (e.g. `measures`), inline text, or a file.
 
     Common prefixes (cq:, measure:, place:, rdfs:, xsd:, …) are pre-bound, and the query sees the
@@ -137,14 +138,17 @@ def query(obj: _Context, query: str | None, query_file: str | None, list_queries
         named = get_named_query(query)
         check_params(named, bindings)
         text = named.text
-    result = run_query(open_store(obj.project()), text, bindings)
+    if endpoint:
+        from .remote import query_remote
+
+        result = query_remote(endpoint, text, bindings)
+    else:
+        result = run_query(open_store(obj.project()), text, bindings)
     click.echo(format_result(result, fmt), nl=False)
 
 
 def _finding_line(finding) -> str:  # type: ignore[no-untyped-def]
     where = f"{finding.file}:{finding.line}" if finding.file else "-"
-    if finding.file and finding.column:
-        where += f":{finding.column}"
     text = f"{finding.severity:<9} {where}  {finding.subject or '-'}  {finding.property or '-'}  {finding.message}"
     if finding.message_zh:
         text += f" / {finding.message_zh}"
@@ -155,22 +159,14 @@ def _finding_line(finding) -> str:  # type: ignore[no-untyped-def]
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "ttl"]), default="text", show_default=True, help="text: one finding per line; json: {conforms, findings}; ttl: the SHACL validation report graph (Turtle).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "ttl"]), default="text", show_default=True, help="text: one finding per line; json: a list of findings; ttl: the SHACL validation report graph.")
 @click.pass_obj
 def validate(obj: _Context, files: tuple[str, ...], fmt: str) -> None:
     """Check facts against the shapes, their quotes against the sources, and the integrity queries.
 
-    With FILES (new or changed fact files), they are checked in the context of the knowledge base in
-    the store: their references to places, documents, agents and measures resolve, a subject that
-    another file describes with other values is reported, and only their findings are listed.
-
-    Each finding gives its severity, file:line, subject, property, a message in English and Chinese
-    and a hint.
-
-    \b
-    Exit 0 when everything conforms (warnings allowed),
-         1 when there are violations,
-         2 when a file cannot be read or parsed, or the command is misused.
+    With FILES, they are checked in the context of the whole knowledge base and only their findings
+    are reported. Exit 0 when everything conforms (warnings allowed), 1 when there are violations,
+    2 when a file cannot be read or parsed.
     """
     from .validate import validate_files
 
@@ -279,64 +275,59 @@ def timeline(obj: _Context, output: str) -> None:
     )
 
 
-@main.command("fmt")
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("--check", is_flag=True, help="Write nothing; list the files that are not in canonical form and exit 1 if any.")
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default; the endpoint has no authentication).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on (0 picks a free one).")
+@click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1), help="Seconds a query may run before it is stopped (HTTP 503).")
+@click.option("--max-result-mb", default=50.0, show_default=True, type=click.FloatRange(min=0.001), help="Largest result sent, in megabytes (larger ones get HTTP 422).")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Query worker processes (queries run in parallel up to this many).")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="HTTP threads (connections served at once).")
 @click.pass_obj
-def fmt_command(obj: _Context, files: tuple[str, ...], check: bool) -> None:
-    """Write fact files in canonical form (default: every file under facts/).
+def serve(obj: _Context, host: str, port: int, timeout: float, max_result_mb: float, workers: int, threads: int) -> None:
+    """Serve the store as a read-only SPARQL 1.1 endpoint, with a query page, until Ctrl-C.
 
-    Prefixes sorted and only those used, subjects in a stable order, `a` then rdfs:label first,
-    objects sorted, blank nodes inline, 4-space indent. Comments in the header, above a subject or on
-    a predicate's line are kept; a file with a comment elsewhere is refused and left as it is. Files
-    are replaced atomically. Exit 0 when done (or, with --check, when all are canonical), 1 when
-    --check finds files to format, 2 when a file cannot be read, parsed or formatted.
+    The endpoint is /sparql (GET or POST; results as JSON, XML, CSV or TSV, graphs as Turtle,
+    N-Triples or JSON-LD, chosen by the Accept header or format=); / is a query page and /health
+    a health check. UPDATE is refused.
     """
-    from .fmt import format_file
+    from .serve import ServeConfig, create_server
+    from .store import open_store
 
     project = obj.project()
-    paths = [Path(f) for f in files] or project.fact_files()
-    failed, changed = 0, 0
-    for path in paths:
-        name = project.relative(path)
-        try:
-            result = format_file(path, name, check=check)
-        except KbError as error:
-            click.echo(f"error: {error}", err=True)
-            failed += 1
-            continue
-        if result.changed:
-            changed += 1
-            click.echo(f"{'would reformat' if check else 'reformatted'} {result.name}")
-    verb = "would be reformatted" if check else "reformatted"
-    click.echo(f"{changed} of {len(paths)} files {verb}" + (f", {failed} failed" if failed else ""), err=True)
-    if failed:
-        sys.exit(EXIT_USAGE)
-    sys.exit(EXIT_FINDINGS if check and changed else EXIT_OK)
+    open_store(project)
+    config = ServeConfig(
+        project.state_dir / "store",
+        timeout=timeout,
+        max_result_bytes=int(max_result_mb * 1_000_000),
+        workers=workers,
+        threads=threads,
+    )
+    server = create_server(config, host=host, port=port)
+    click.echo(f"serving {server.url} (SPARQL endpoint: {server.url}sparql); Ctrl-C stops", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+    finally:
+        server.close()
 
 
-@main.command("new")
-@click.argument("kind", type=click.Choice(["measure", "statistic", "document"]))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the skeleton to this file instead of printing it.")
-@click.option("--force", is_flag=True, help="With -o, replace an existing file.")
-def new_command(kind: str, output: str | None, force: bool) -> None:
-    """Print a skeleton for a new measure, statistic or document, each required property commented.
+@main.command()
+@click.option("--endpoint", required=True, metavar="URL", help="Graph Store Protocol URL of the remote store (e.g. http://127.0.0.1:7878/store).")
+@click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(min=0.1), help="Seconds to wait for each request.")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Show each graph as it is sent.")
+@click.pass_obj
+def push(obj: _Context, endpoint: str, timeout: float, progress: bool) -> None:
+    """Load the knowledge base into an external SPARQL store, one named graph per file.
 
-    Replace every «PLACEHOLDER», then run `kb validate FILE`. With -o an existing file is left alone
-    unless --force is given (exit 2).
+    Each graph is sent with HTTP PUT (SPARQL 1.1 Graph Store Protocol), so it replaces what the
+    remote store held under that graph name. Exits 2 when the store cannot be reached or refuses.
     """
-    from .errors import UsageError
-    from .fmt import write_atomic
-    from .skeleton import skeleton
+    from .remote import push_store
+    from .store import open_store
 
-    text = skeleton(kind)
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    path = Path(output)
-    if path.exists() and not force:
-        raise UsageError(f"{output} already exists", hint="choose another file name, or add --force to replace it")
-    if not path.parent.is_dir():
-        raise UsageError(f"folder {path.parent} does not exist", hint="create it first, or write elsewhere")
-    write_atomic(path, text)
-    click.echo(f"wrote {output}: replace every «…» placeholder, then run kb validate {output}", err=True)
+    def report(graph: str, triples: int, index: int, total: int) -> None:
+        click.echo(f"[{index}/{total}] {graph} ({triples} triples)", err=True)
+
+    result = push_store(open_store(obj.project()), endpoint, report if progress else None, timeout=timeout)
+    click.echo(f"pushed {result.graphs} graphs, {result.triples} triples to {endpoint}")
