@@ -149,6 +149,8 @@ def query(obj: _Context, query: str | None, query_file: str | None, list_queries
 
 def _finding_line(finding) -> str:  # type: ignore[no-untyped-def]
     where = f"{finding.file}:{finding.line}" if finding.file else "-"
+    if finding.file and finding.column:
+        where += f":{finding.column}"
     text = f"{finding.severity:<9} {where}  {finding.subject or '-'}  {finding.property or '-'}  {finding.message}"
     if finding.message_zh:
         text += f" / {finding.message_zh}"
@@ -159,14 +161,22 @@ def _finding_line(finding) -> str:  # type: ignore[no-untyped-def]
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "ttl"]), default="text", show_default=True, help="text: one finding per line; json: a list of findings; ttl: the SHACL validation report graph.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "ttl"]), default="text", show_default=True, help="text: one finding per line; json: {conforms, findings}; ttl: the SHACL validation report graph (Turtle).")
 @click.pass_obj
 def validate(obj: _Context, files: tuple[str, ...], fmt: str) -> None:
     """Check facts against the shapes, their quotes against the sources, and the integrity queries.
 
-    With FILES, they are checked in the context of the whole knowledge base and only their findings
-    are reported. Exit 0 when everything conforms (warnings allowed), 1 when there are violations,
-    2 when a file cannot be read or parsed.
+    With FILES (new or changed fact files), they are checked in the context of the knowledge base in
+    the store: their references to places, documents, agents and measures resolve, a subject that
+    another file describes with other values is reported, and only their findings are listed.
+
+    Each finding gives its severity, file:line, subject, property, a message in English and Chinese
+    and a hint.
+
+    \b
+    Exit 0 when everything conforms (warnings allowed),
+         1 when there are violations,
+         2 when a file cannot be read or parsed, or the command is misused.
     """
     from .validate import validate_files
 
@@ -273,6 +283,69 @@ def timeline(obj: _Context, output: str) -> None:
         f"wrote {result.path} ({result.size:,} bytes): {result.measures} measures, "
         f"{result.events} announcements, {result.statistics} statistics"
     )
+
+
+@main.command("fmt")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--check", is_flag=True, help="Write nothing; list the files that are not in canonical form and exit 1 if any.")
+@click.pass_obj
+def fmt_command(obj: _Context, files: tuple[str, ...], check: bool) -> None:
+    """Write fact files in canonical form (default: every file under facts/).
+
+    Prefixes sorted and only those used, subjects in a stable order, `a` then rdfs:label first,
+    objects sorted, blank nodes inline, 4-space indent. Comments in the header, above a subject or on
+    a predicate's line are kept; a file with a comment elsewhere is refused and left as it is. Files
+    are replaced atomically. Exit 0 when done (or, with --check, when all are canonical), 1 when
+    --check finds files to format, 2 when a file cannot be read, parsed or formatted.
+    """
+    from .fmt import format_file
+
+    project = obj.project()
+    paths = [Path(f) for f in files] or project.fact_files()
+    failed, changed = 0, 0
+    for path in paths:
+        name = project.relative(path)
+        try:
+            result = format_file(path, name, check=check)
+        except KbError as error:
+            click.echo(f"error: {error}", err=True)
+            failed += 1
+            continue
+        if result.changed:
+            changed += 1
+            click.echo(f"{'would reformat' if check else 'reformatted'} {result.name}")
+    verb = "would be reformatted" if check else "reformatted"
+    click.echo(f"{changed} of {len(paths)} files {verb}" + (f", {failed} failed" if failed else ""), err=True)
+    if failed:
+        sys.exit(EXIT_USAGE)
+    sys.exit(EXIT_FINDINGS if check and changed else EXIT_OK)
+
+
+@main.command("new")
+@click.argument("kind", type=click.Choice(["measure", "statistic", "document"]))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the skeleton to this file instead of printing it.")
+@click.option("--force", is_flag=True, help="With -o, replace an existing file.")
+def new_command(kind: str, output: str | None, force: bool) -> None:
+    """Print a skeleton for a new measure, statistic or document, each required property commented.
+
+    Replace every «PLACEHOLDER», then run `kb validate FILE`. With -o an existing file is left alone
+    unless --force is given (exit 2).
+    """
+    from .errors import UsageError
+    from .fmt import write_atomic
+    from .skeleton import skeleton
+
+    text = skeleton(kind)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    path = Path(output)
+    if path.exists() and not force:
+        raise UsageError(f"{output} already exists", hint="choose another file name, or add --force to replace it")
+    if not path.parent.is_dir():
+        raise UsageError(f"folder {path.parent} does not exist", hint="create it first, or write elsewhere")
+    write_atomic(path, text)
+    click.echo(f"wrote {output}: replace every «…» placeholder, then run kb validate {output}", err=True)
 
 
 @main.command()
