@@ -131,3 +131,23 @@ def test_level_rules_sit_on_indicators_and_name_a_strength_and_level(ontology: r
         assert any(ontology.subjects(SKOS.closeMatch, indicator)) or any(
             ontology.subjects(SKOS.broadMatch, indicator)
         ), indicator
+
+
+def test_docs_list_every_level_rule(ontology: rdflib.Graph, project: Project) -> None:
+    text = (project.root / "docs" / "crosswalks.md").read_text("utf-8")
+    documented = set()
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[2].isdigit():
+            documented.add((cells[0], cells[1], int(cells[2])))
+    rules = set()
+    for indicator, rule in ontology.subject_objects(CQ.levelRule):
+        strength = ontology.value(rule, CQ.ruleStrength)
+        rules.add(
+            (
+                str(ontology.value(indicator, SKOS.notation)),
+                labels(ontology, strength)["en"],
+                ontology.value(rule, CQ.ordinalLevel).toPython(),
+            )
+        )
+    assert documented == rules
