@@ -205,12 +205,14 @@ class _Compactor:
                 best = prefix
         return f"{best}:{iri[len(self.prefixes[best]) :]}" if best else iri
 
-    def node_id(self, term: ox.NamedNode | ox.BlankNode) -> str:
+    def node_id(self, term: object) -> str:
         if isinstance(term, ox.BlankNode):
             return self.blank_ids.setdefault(term.value, f"_:b{len(self.blank_ids)}")
-        return self.iri(term.value)
+        if isinstance(term, ox.NamedNode):
+            return self.iri(term.value)
+        raise ExportError(f"JSON-LD cannot hold the quoted triple {term}", hint="export this data as nq or ttl")
 
-    def key_and_value(self, predicate: str, obj: ox.NamedNode | ox.BlankNode | ox.Literal) -> tuple[str, object, str]:
+    def key_and_value(self, predicate: str, obj: object) -> tuple[str, object, str]:
         """(property key, JSON value, language for a language map or "")."""
         if isinstance(obj, ox.Literal):
             if obj.language:
@@ -309,7 +311,7 @@ def tracker_days(store: ox.Store) -> list[date]:
             period = None if day is None else _period_of(day)
             if day is not None and period is not None:
                 dates[period].append(day)
-    days = []
+    days: list[date] = []
     for period in sorted(dates):
         first, last = min(dates[period]), max(dates[period])
         days.extend(first + timedelta(n) for n in range((last - first).days + 1))
@@ -458,5 +460,5 @@ def export(store: ox.Store, fmt: str, table: str = "measures", excel: bool = Fal
         return export_nquads(store)
     if fmt == "ttl":
         return export_turtle(store)
-    header, rows = oxcgrt_table(store) if fmt == "oxcgrt" else coronanet_table(store)
-    return csv_bytes(header, rows, excel)
+    layout = oxcgrt_table(store) if fmt == "oxcgrt" else coronanet_table(store)
+    return csv_bytes(*layout, excel=excel)
