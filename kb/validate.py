@@ -142,7 +142,10 @@ def _to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal):  # type: ignore[
         return rdflib.Literal(term.value, lang=term.language)
     if term.datatype.value == _XSD_STRING:
         return rdflib.Literal(term.value)
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+    literal = rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+    # pyshacl's sh:lessThanOrEquals raises TypeError on an ill-typed date; the ill-typed-literal check
+    # reports it, and as a plain string the shapes still see it is not a date.
+    return rdflib.Literal(term.value) if getattr(literal, "ill_typed", False) else literal
 
 
 def _shacl_graph(shapes_file: Path):  # type: ignore[no-untyped-def]
