@@ -54,7 +54,7 @@ measure:t-open-end a cq:Measure ;
     cq:inForceFrom "2022-11-11"^^xsd:date ; cq:inForceFromKind cq:StatedDate ;
     cq:inForceUntilKind cq:NotStated ;
     cq:tightens measure:t-daily-testing ;
-    cq:source src:article-003 ; cq:quote "中心城区各区将实行一天一次的区域核酸检测" .
+    cq:source src:article-003 ; cq:quote "并服从管控区和高风险区等管控措施" .
 
 measure:t-no-mass-testing a cq:Measure ;
     rdfs:label "不再按行政區域開展全員核酸檢測"@zh, "no more area-wide mass testing"@en ;
@@ -66,7 +66,7 @@ measure:t-no-mass-testing a cq:Measure ;
 
 measure:t-undated a cq:Measure ;
     rdfs:label "更严更实的防控措施"@zh, "stricter control measures"@en ;
-    cq:category cat:strategy ; cq:strength cq:Principle ; cq:appliesTo place:chongqing ;
+    cq:category cat:strategy ; cq:strength cq:Principle ; cq:appliesTo place:beibei ;
     cq:announcedKind cq:NotStated ; cq:inForceFromKind cq:NotStated ; cq:inForceUntilKind cq:NotStated ;
     cq:source src:article-004 ; cq:quote "我市出台了一系列更严更实更细更快的疫情防控措施" .
 

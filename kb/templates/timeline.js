@@ -199,6 +199,15 @@
   });
   window.addEventListener("afterprint", function () { opened.forEach(function (d) { d.open = false; }); });
   layout(mode);
-  if (location.hash) { select(decodeURIComponent(location.hash.slice(1)), true); }
-  root.setAttribute("data-ready", "true");
+  function selectFromHash() {
+    if (location.hash) { select(decodeURIComponent(location.hash.slice(1)), true); }
+  }
+  selectFromHash();
+  // The browser's own jump to the fragment at load moves focus back to the body: focus again after it.
+  window.addEventListener("load", function () {
+    setTimeout(function () {
+      selectFromHash();
+      root.setAttribute("data-ready", "true");
+    }, 0);
+  });
 })();
