@@ -627,11 +627,8 @@ def build_context(store: ox.Store, project: Project) -> TimelineContext:
         links = []
         for prop in inverse_of:
             for target in own.get(prop, []):
-                links.append(
-                    LinkedMeasure(
-                        vocab.labels.get(prop, Text("", slug_of(prop))), vocab.term(target), target in vocab.slugs
-                    )
-                )  # type: ignore[arg-type]
+                relation = vocab.labels.get(prop, Text("", slug_of(prop)))
+                links.append(LinkedMeasure(relation, vocab.term(target), target in vocab.slugs))  # type: ignore[arg-type]
         for prop, other in reverse.get(iri, []):
             inverse = inverse_of[prop]
             relation = vocab.labels.get(inverse or "", Text("", f"inverse of {slug_of(prop)}"))
@@ -674,8 +671,8 @@ def build_context(store: ox.Store, project: Project) -> TimelineContext:
         )
     measures.sort(key=lambda m: (m.mark.sort_date, m.mark.shape == "undated", m.label.en.lower(), m.id))
     char_map = build_char_map(m.search_text for m in measures)
-    for measure in measures:
-        measure.search_text = fold(measure.search_text, char_map)
+    for item in measures:
+        item.search_text = fold(item.search_text, char_map)
 
     events = _events(vocab, axis, event_rows, events_per_announcement)
     statistics = _statistics(vocab, axis, stat_rows)
@@ -683,15 +680,15 @@ def build_context(store: ox.Store, project: Project) -> TimelineContext:
     visible = [s for s in series if len(s.points) >= STAT_VISIBLE_MIN]
     folded = [s for s in series if len(s.points) < STAT_VISIBLE_MIN]
 
-    categories = _options(vocab, (c.iri for m in measures for c in m.categories))
-    places = _options(vocab, (p.iri for m in measures for p in m.places))
+    category_options = _options(vocab, (c.iri for m in measures for c in m.categories))
+    place_options = _options(vocab, (p.iri for m in measures for p in m.places))
     strengths = _options(vocab, (m.strength.iri for m in measures if m.strength))
     place_lanes = sorted(
         {p.iri for m in measures for p in m.places[:1]},
         key=lambda iri: (len(ancestors.get(iri, ())), labels.get(iri, Text("", iri)).en),
     )
     lanes = {
-        "category": [{"key": o.slug, "zh": o.label.zh, "en": o.label.en} for o in categories],
+        "category": [{"key": o.slug, "zh": o.label.zh, "en": o.label.en} for o in category_options],
         "place": [
             {
                 "key": slug_of(iri),
@@ -714,8 +711,8 @@ def build_context(store: ox.Store, project: Project) -> TimelineContext:
         statistics=statistics,
         segments=axis.segments,
         breaks=axis.breaks(),
-        categories=categories,
-        places=places,
+        categories=category_options,
+        places=place_options,
         strengths=strengths,
         lanes_json=json_for_script(lanes),
         script_json=json_for_script(script),
