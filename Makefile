@@ -6,7 +6,7 @@ MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
 PYTHON ?= python3
 TIMELINE ?= timeline.html
 
-.PHONY: help all setup install browser build timeline test check lint typecheck fmt fmt-check validate bench clean
+.PHONY: help all setup install browser build timeline test check lint typecheck fmt fmt-check validate bench bench-100k bench-1m bench-load clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -51,8 +51,17 @@ fmt: ## Write fact files in canonical form
 fmt-check: ## List fact files that are not in canonical form
 	$(PYTHON) -m kb fmt --check
 
-bench: ## Run the benchmarks (not part of the tests)
-	$(PYTHON) -m bench
+bench: ## Run the benchmarks at 1k and 10k measures (not part of the tests; see docs/benchmarks.md)
+	$(PYTHON) -m bench --sizes 1000,10000
+
+bench-100k: ## Benchmarks at 100k measures (rdflib/pyshacl baselines skipped)
+	$(PYTHON) -m bench --sizes 100000
+
+bench-1m: ## Benchmarks at 1M measures (long: tens of minutes, several GB of disk)
+	$(PYTHON) -m bench --sizes 1000000
+
+bench-load: ## Load test: 50 clients for 30 s against kb serve on loopback
+	$(PYTHON) -m bench load --clients 50 --seconds 30
 
 clean: ## Remove the build state and generated files
 	rm -rf .kb $(TIMELINE) test-artifacts
