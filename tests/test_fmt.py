@@ -21,8 +21,8 @@ from kb.loader import parse_turtle
 from kb.project import Project
 
 ROOT = Path(__file__).resolve().parent.parent
-# Fact files that must be in canonical form; the lead adds the article files once curated.
-FMT_ENFORCED = ["facts/sources.ttl", "facts/agents.ttl", "facts/documents.ttl", "facts/reference/places.ttl"]
+# Every fact file must be in canonical form.
+FMT_ENFORCED = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "facts").rglob("*.ttl"))
 
 MESSY = """# Header: why this file exists.
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
