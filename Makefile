@@ -6,7 +6,7 @@ MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
 PYTHON ?= python3
 TIMELINE ?= timeline.html
 
-.PHONY: help all setup install browser build timeline test check lint typecheck fmt fmt-check validate bench bench-100k bench-1m bench-load clean
+.PHONY: docs help all setup install browser build timeline test check lint typecheck fmt fmt-check validate bench bench-100k bench-1m bench-load clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ fmt: ## Write fact files in canonical form
 
 fmt-check: ## List fact files that are not in canonical form
 	$(PYTHON) -m kb fmt --check
+
+docs: ## Regenerate docs/cli.md and docs/coverage.md from the code and data
+	$(PYTHON) -m kb docs
 
 bench: ## Run the benchmarks at 1k and 10k measures (not part of the tests; see docs/benchmarks.md)
 	$(PYTHON) -m bench --sizes 1000,10000

@@ -72,7 +72,9 @@ def main(ctx: click.Context, root: str | None) -> None:
 
 @main.command()
 @click.option("--force", is_flag=True, help="Rebuild even if no input file changed.")
-@click.option("--progress/--no-progress", default=None, help="Show each file as it loads (default: when stderr is a terminal).")
+@click.option(
+    "--progress/--no-progress", default=None, help="Show each file as it loads (default: when stderr is a terminal)."
+)
 @click.pass_obj
 def build(obj: _Context, force: bool, progress: bool | None) -> None:
     """Compile ontology/ and facts/ into the persistent store and print what it holds.
@@ -99,13 +101,47 @@ def _looks_inline(text: str) -> bool:
 
 @main.command()
 @click.argument("query", required=False)
-@click.option("-f", "--file", "query_file", type=click.Path(dir_okay=False), help="Read the SPARQL from a file ('-' for standard input).")
-@click.option("--list", "list_queries", is_flag=True, help="List the named queries with their descriptions and parameters.")
-@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="Bind ?NAME to VALUE (a date, number, prefix:name, <iri> or text). Repeatable.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json"]), default="table", show_default=True, help="Output for SELECT/ASK (json is SPARQL 1.1 Results JSON); CONSTRUCT/DESCRIBE print Turtle.")
-@click.option("--endpoint", metavar="URL", help="Run the query on a remote SPARQL 1.1 endpoint (e.g. http://127.0.0.1:7878/query) instead of the local store.")
+@click.option(
+    "-f",
+    "--file",
+    "query_file",
+    type=click.Path(dir_okay=False),
+    help="Read the SPARQL from a file ('-' for standard input).",
+)
+@click.option(
+    "--list", "list_queries", is_flag=True, help="List the named queries with their descriptions and parameters."
+)
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Bind ?NAME to VALUE (a date, number, prefix:name, <iri> or text). Repeatable.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "tsv", "json"]),
+    default="table",
+    show_default=True,
+    help="Output for SELECT/ASK (json is SPARQL 1.1 Results JSON); CONSTRUCT/DESCRIBE print Turtle.",
+)
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    help="Run the query on a remote SPARQL 1.1 endpoint (e.g. http://127.0.0.1:7878/query) instead of the local store.",
+)
 @click.pass_obj
-def query(obj: _Context, query: str | None, query_file: str | None, list_queries: bool, params: tuple[str, ...], fmt: str, endpoint: str | None) -> None:
+def query(
+    obj: _Context,
+    query: str | None,
+    query_file: str | None,
+    list_queries: bool,
+    params: tuple[str, ...],
+    fmt: str,
+    endpoint: str | None,
+) -> None:
     """Run SPARQL: a named query (e.g. `measures`), inline text, or a file.
 
     Common prefixes (cq:, measure:, place:, rdfs:, xsd:, …) are pre-bound, and the query sees the
@@ -161,7 +197,14 @@ def _finding_line(finding) -> str:  # type: ignore[no-untyped-def]
 
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "ttl"]), default="text", show_default=True, help="text: one finding per line; json: {conforms, findings}; ttl: the SHACL validation report graph (Turtle).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "ttl"]),
+    default="text",
+    show_default=True,
+    help="text: one finding per line; json: {conforms, findings}; ttl: the SHACL validation report graph (Turtle).",
+)
 @click.pass_obj
 def validate(obj: _Context, files: tuple[str, ...], fmt: str) -> None:
     """Check facts against the shapes, their quotes against the sources, and the integrity queries.
@@ -183,7 +226,13 @@ def validate(obj: _Context, files: tuple[str, ...], fmt: str) -> None:
     project = obj.project()
     report = validate_files(project, [Path(f) for f in files] or None)
     if fmt == "json":
-        click.echo(json.dumps({"conforms": report.conforms, "findings": [f.as_dict() for f in report.findings]}, ensure_ascii=False, indent=1))
+        click.echo(
+            json.dumps(
+                {"conforms": report.conforms, "findings": [f.as_dict() for f in report.findings]},
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
     elif fmt == "ttl":
         click.echo(report.shacl_report.decode("utf-8"), nl=False)
     else:
@@ -198,11 +247,18 @@ def validate(obj: _Context, files: tuple[str, ...], fmt: str) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="Output format of the tables.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format of the tables.",
+)
 @click.pass_obj
 def stats(obj: _Context, fmt: str) -> None:
     """Summarise the knowledge base: counts by class, source article, category, month and strength."""
-    from .query import format_csv, format_json, format_table
+    from .query import format_csv, format_table
     from .stats import compute_stats
     from .store import open_store
 
@@ -265,7 +321,15 @@ def export(obj: _Context, fmt: str, output: str | None, table: str, excel: bool)
 
 
 @main.command()
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, writable=False), default="timeline.html", show_default=True, help="Where to write the page (written atomically; an existing file is replaced).")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, writable=False),
+    default="timeline.html",
+    show_default=True,
+    help="Where to write the page (written atomically; an existing file is replaced).",
+)
 @click.pass_obj
 def timeline(obj: _Context, output: str) -> None:
     """Write the timeline page: one self-contained HTML file that needs no network and works from file://.
@@ -287,7 +351,9 @@ def timeline(obj: _Context, output: str) -> None:
 
 @main.command("fmt")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("--check", is_flag=True, help="Write nothing; list the files that are not in canonical form and exit 1 if any.")
+@click.option(
+    "--check", is_flag=True, help="Write nothing; list the files that are not in canonical form and exit 1 if any."
+)
 @click.pass_obj
 def fmt_command(obj: _Context, files: tuple[str, ...], check: bool) -> None:
     """Write fact files in canonical form (default: every file under facts/).
@@ -323,7 +389,9 @@ def fmt_command(obj: _Context, files: tuple[str, ...], check: bool) -> None:
 
 @main.command("new")
 @click.argument("kind", type=click.Choice(["measure", "statistic", "document"]))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the skeleton to this file instead of printing it.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write the skeleton to this file instead of printing it."
+)
 @click.option("--force", is_flag=True, help="With -o, replace an existing file.")
 def new_command(kind: str, output: str | None, force: bool) -> None:
     """Print a skeleton for a new measure, statistic or document, each required property commented.
@@ -349,14 +417,51 @@ def new_command(kind: str, output: str | None, force: bool) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default; the endpoint has no authentication).")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on (0 picks a free one).")
-@click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1), help="Seconds a query may run before it is stopped (HTTP 503).")
-@click.option("--max-result-mb", default=50.0, show_default=True, type=click.FloatRange(min=0.001), help="Largest result sent, in megabytes (larger ones get HTTP 422).")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Query worker processes (queries run in parallel up to this many).")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256), help="HTTP threads (connections served at once).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (loopback by default; the endpoint has no authentication).",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0 picks a free one).",
+)
+@click.option(
+    "--timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a query may run before it is stopped (HTTP 503).",
+)
+@click.option(
+    "--max-result-mb",
+    default=50.0,
+    show_default=True,
+    type=click.FloatRange(min=0.001),
+    help="Largest result sent, in megabytes (larger ones get HTTP 422).",
+)
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Query worker processes (queries run in parallel up to this many).",
+)
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="HTTP threads (connections served at once).",
+)
 @click.pass_obj
-def serve(obj: _Context, host: str, port: int, timeout: float, max_result_mb: float, workers: int, threads: int) -> None:
+def serve(
+    obj: _Context, host: str, port: int, timeout: float, max_result_mb: float, workers: int, threads: int
+) -> None:
     """Serve the store as a read-only SPARQL 1.1 endpoint, with a query page, until Ctrl-C.
 
     The endpoint is /sparql (GET or POST; results as JSON, XML, CSV or TSV, graphs as Turtle,
@@ -386,8 +491,19 @@ def serve(obj: _Context, host: str, port: int, timeout: float, max_result_mb: fl
 
 
 @main.command()
-@click.option("--endpoint", required=True, metavar="URL", help="Graph Store Protocol URL of the remote store (e.g. http://127.0.0.1:7878/store).")
-@click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(min=0.1), help="Seconds to wait for each request.")
+@click.option(
+    "--endpoint",
+    required=True,
+    metavar="URL",
+    help="Graph Store Protocol URL of the remote store (e.g. http://127.0.0.1:7878/store).",
+)
+@click.option(
+    "--timeout",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds to wait for each request.",
+)
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show each graph as it is sent.")
 @click.pass_obj
 def push(obj: _Context, endpoint: str, timeout: float, progress: bool) -> None:
@@ -404,3 +520,33 @@ def push(obj: _Context, endpoint: str, timeout: float, progress: bool) -> None:
 
     result = push_store(open_store(obj.project()), endpoint, report if progress else None, timeout=timeout)
     click.echo(f"pushed {result.graphs} graphs, {result.triples} triples to {endpoint}")
+
+
+@main.command("docs")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 and name the documents that are out of date.")
+@click.pass_obj
+def docs_command(obj: _Context, check: bool) -> None:
+    """Regenerate docs/cli.md (this reference) and docs/coverage.md (facts per source article)."""
+    import os
+    import tempfile
+
+    from .docs import cli_reference, coverage_table
+    from .store import open_store
+
+    project = obj.project()
+    wanted = {
+        project.root / "docs" / "cli.md": cli_reference(main),
+        project.root / "docs" / "coverage.md": coverage_table(open_store(project)),
+    }
+    stale = [path for path, text in wanted.items() if not path.is_file() or path.read_text("utf-8") != text]
+    if check:
+        for path in stale:
+            click.echo(f"out of date: {project.relative(path)} (run `make docs`)")
+        sys.exit(EXIT_FINDINGS if stale else EXIT_OK)
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(wanted[path])
+        os.replace(tmp, path)
+        click.echo(f"wrote {project.relative(path)}")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .namespaces import CQ
+from .query import select
 
 
 def normalise(text: str) -> str:
@@ -63,7 +64,7 @@ class SourceTexts:
 def check_quotes(store: ox.Store, texts: SourceTexts, subjects: set[str] | None = None) -> list[QuoteProblem]:
     """Every quote of every subject (or of the given subjects) checked against its sources."""
     by_subject: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
-    for row in store.query(_QUERY, prefixes={"cq": CQ}, use_default_graph_as_union=True):
+    for row in select(store.query(_QUERY, prefixes={"cq": CQ}, use_default_graph_as_union=True)):
         subject = row["s"].value
         if subjects is not None and subject not in subjects:
             continue
@@ -79,7 +80,7 @@ def check_quotes(store: ox.Store, texts: SourceTexts, subjects: set[str] | None 
         wanted = normalise(quote)
         found = False
         best = ""
-        for source, file in sources:
+        for _source, file in sources:
             if file is None:
                 continue
             text = texts.get(file)

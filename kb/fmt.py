@@ -204,6 +204,8 @@ class _Writer:
         self.by_subject: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
         references: dict[ox.BlankNode, int] = {}
         for triple in parsed.triples:
+            if isinstance(triple.subject, ox.Triple):
+                raise FormatError("RDF-star triples are not supported", file=parsed.name)
             self.by_subject.setdefault(triple.subject, []).append(triple)
             if isinstance(triple.object, ox.BlankNode):
                 references[triple.object] = references.get(triple.object, 0) + 1
@@ -228,7 +230,9 @@ class _Writer:
         self.used.add(best)
         return f"{best}:{value[len(self.prefixes[best]) :]}"
 
-    def term(self, term: ox.NamedNode | ox.BlankNode | ox.Literal) -> str:
+    def term(self, term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+        if isinstance(term, ox.Triple):
+            raise FormatError("RDF-star triples are not supported", file=self.parsed.name)
         if isinstance(term, ox.NamedNode):
             return "a" if term.value == RDF_TYPE else self.iri(term.value)
         if isinstance(term, ox.BlankNode):
@@ -284,7 +288,10 @@ def format_text(parsed: ParsedFile) -> str:
     comments = _attach_comments(parsed)
     writer = _Writer(parsed)
     subjects = [s for s in writer.by_subject if isinstance(s, ox.NamedNode) or s not in writer.inline]
-    types = {s: {t.object.value for t in writer.by_subject[s] if t.predicate.value == RDF_TYPE} for s in subjects}
+    types = {
+        s: {str(getattr(t.object, "value", "")) for t in writer.by_subject[s] if t.predicate.value == RDF_TYPE}
+        for s in subjects
+    }
 
     def rank(subject: ox.NamedNode | ox.BlankNode) -> tuple[int, int, str]:
         kinds = [_CLASS_ORDER.index(k) for k in types[subject] if k in _CLASS_ORDER]

@@ -42,7 +42,8 @@ XSD_DATE = PREFIXES["xsd"] + "date"
 
 # Vocabularies the ontology reuses by alignment: terms in these namespaces need no local declaration.
 STANDARD_NAMESPACES: tuple[str, ...] = tuple(
-    PREFIXES[p] for p in ("rdf", "rdfs", "owl", "xsd", "skos", "sh", "prov", "dcterms", "eli", "oa", "qb", "schema", "time", "unit")
+    PREFIXES[p]
+    for p in ("rdf", "rdfs", "owl", "xsd", "skos", "sh", "prov", "dcterms", "eli", "oa", "qb", "schema", "time", "unit")
 )
 
 
@@ -59,7 +60,7 @@ def shorten(iri: str) -> str:
             local = iri[len(ns) :]
             if local and all(c.isalnum() or c in "-_." for c in local) and not local.endswith("."):
                 best = prefix
-    return f"{best}:{iri[len(PREFIXES[best]):]}" if best else f"<{iri}>"
+    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else f"<{iri}>"
 
 
 def expand(name: str) -> str | None:

@@ -76,6 +76,13 @@ def get_named_query(name: str) -> NamedQuery:
     return queries[name]
 
 
+def select(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> ox.QuerySolutions:
+    """The solutions of a SELECT run directly on a store (narrows pyoxigraph's result type)."""
+    if not isinstance(result, ox.QuerySolutions):
+        raise TypeError("expected a SELECT query")
+    return result
+
+
 def parse_term(value: str) -> ox.NamedNode | ox.Literal:
     """A --param value as an RDF term: <iri>, prefix:name, a date, an integer, or else a string."""
     iri = expand(value)
@@ -114,7 +121,9 @@ class QueryResult:
 
     def records(self) -> list[dict[str, str | None]]:
         """Rows as dicts of plain values (IRIs and literal lexical forms), for tests and templates."""
-        return [{v: (None if t is None else t.value) for v, t in zip(self.variables, row)} for row in self.rows]
+        return [
+            {v: (None if t is None else t.value) for v, t in zip(self.variables, row, strict=True)} for row in self.rows
+        ]
 
 
 def check_params(query: NamedQuery, params: dict[str, str]) -> None:
@@ -126,9 +135,7 @@ def check_params(query: NamedQuery, params: dict[str, str]) -> None:
             raise QueryError(f"query '{query.name}' has no parameter '{name}'", hint=hint)
     for param in query.params:
         if param.required and param.name not in params:
-            raise QueryError(
-                f"query '{query.name}' needs --param {param.name}=…", hint=param.description or None
-            )
+            raise QueryError(f"query '{query.name}' needs --param {param.name}=…", hint=param.description or None)
 
 
 def _sparql_term(term: ox.NamedNode | ox.Literal) -> str:
@@ -198,7 +205,7 @@ def format_table(result: QueryResult) -> str:
     widths = [max([_width(h)] + [_width(r[i]) for r in body]) for i, h in enumerate(header)]
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths)).rstrip()
+        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
 
     out = [line(header), "  ".join("-" * w for w in widths)]
     out.extend(line(r) for r in body)
@@ -248,8 +255,15 @@ def format_json(result: QueryResult) -> str:
     """SPARQL 1.1 Query Results JSON."""
     if result.kind == "ask":
         return json.dumps({"head": {}, "boolean": result.boolean}) + "\n"
-    bindings = [{v: _json_term(t) for v, t in zip(result.variables, row) if t is not None} for row in result.rows]
-    return json.dumps({"head": {"vars": result.variables}, "results": {"bindings": bindings}}, ensure_ascii=False, indent=1) + "\n"
+    bindings = [
+        {v: _json_term(t) for v, t in zip(result.variables, row, strict=True) if t is not None} for row in result.rows
+    ]
+    return (
+        json.dumps(
+            {"head": {"vars": result.variables}, "results": {"bindings": bindings}}, ensure_ascii=False, indent=1
+        )
+        + "\n"
+    )
 
 
 def format_turtle(result: QueryResult) -> str:

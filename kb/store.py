@@ -111,8 +111,10 @@ def build(project: Project, force: bool = False, progress: Progress | None = Non
     store.flush()
     store.optimize()
     del store
-    index = {subject: [parsed.name, block.start, block.end] for parsed in files for subject, block in parsed.blocks.items()}
-    _write_json_atomic(fresh / "index.json", index)
+    subject_index = {
+        subject: [parsed.name, block.start, block.end] for parsed in files for subject, block in parsed.blocks.items()
+    }
+    _write_json_atomic(fresh / "index.json", subject_index)
     target = state / "store"
     old = state / f"store.old.{os.getpid()}"
     if target.exists():
@@ -122,7 +124,9 @@ def build(project: Project, force: bool = False, progress: Progress | None = Non
     prints = _fingerprint(project)
     for name in prints:
         prints[name][2] = _digest(project.root / name)
-    _write_json_atomic(_manifest_path(project), {"format": STORE_FORMAT, "files": prints, "triples": dataset.triple_count()})
+    _write_json_atomic(
+        _manifest_path(project), {"format": STORE_FORMAT, "files": prints, "triples": dataset.triple_count()}
+    )
     return BuildResult(True, len(files), dataset.triple_count())
 
 

@@ -18,7 +18,7 @@ from .evidence import QuoteProblem, SourceTexts, check_quotes
 from .loader import Dataset, ParsedFile, load_file
 from .namespaces import PREFIXES, RDF_TYPE, STANDARD_NAMESPACES, expand, shorten
 from .project import Project
-from .query import QUERY_DIR, run_query
+from .query import QUERY_DIR, run_query, select
 
 SEVERITIES = ("violation", "warning", "info")
 _SH = PREFIXES["sh"]
@@ -85,7 +85,7 @@ class _Locator:
         while isinstance(node, ox.BlankNode) and node not in seen:
             seen.add(node)
             parents = [q.subject for q in self.store.quads_for_pattern(None, None, node)]
-            if not parents:
+            if not parents or isinstance(parents[0], ox.Triple):
                 break
             node = parents[0]
         return node
@@ -131,13 +131,15 @@ def _quiet_rdflib() -> Iterator[None]:
             logger.setLevel(level)
 
 
-def _to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal):  # type: ignore[no-untyped-def]
+def _to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple):  # type: ignore[no-untyped-def]
     import rdflib
 
     if isinstance(term, ox.NamedNode):
         return rdflib.URIRef(term.value)
     if isinstance(term, ox.BlankNode):
         return rdflib.BNode(term.value)
+    if isinstance(term, ox.Triple):
+        raise TypeError("RDF-star triples are not supported")
     if term.language:
         return rdflib.Literal(term.value, lang=term.language)
     if term.datatype.value == _XSD_STRING:
@@ -201,13 +203,16 @@ def _shacl_findings(
       OPTIONAL { ?r sh:resultPath ?path } OPTIONAL { ?r sh:value ?value }
     }"""
     findings = []
-    for row in report.query(query, prefixes={"sh": _SH}):
+    for row in select(report.query(query, prefixes={"sh": _SH})):
         messages = {"en": "", "zh": ""}
         for quad in report.quads_for_pattern(row["r"], ox.NamedNode(_SH + "resultMessage"), None):
-            lang = (quad.object.language or "en")[:2]
+            literal = quad.object
+            if not isinstance(literal, ox.Literal):
+                continue
+            lang = (literal.language or "en")[:2]
             messages.setdefault(lang, "")
             if not messages[lang]:
-                messages[lang] = quad.object.value
+                messages[lang] = literal.value
         focus_node = locator.owner(row["focus"])
         path = row["path"]
         if not isinstance(path, ox.NamedNode) and row["value"] is not None:
@@ -292,7 +297,7 @@ def _declared_terms(store: ox.Store, exclude_graphs: set[str] = frozenset()) -> 
         "cq:TargetGroup, cq:QuantityKind, cq:StatisticType, cq:DateKind, owl:Ontology)) }",
         prefixes=PREFIXES,
     )
-    return {row["t"].value for row in rows if row["g"].value not in exclude_graphs}
+    return {row["t"].value for row in select(rows) if row["g"].value not in exclude_graphs}
 
 
 def _did_you_mean(iri: str, declared: list[str]) -> str:
@@ -527,7 +532,7 @@ def _context_quads(kb: ox.Store, files: list[ParsedFile], exclude_graphs: set[st
         properties=", ".join(_CONTEXT_PROPERTIES),
     )
     quads = []
-    for row in kb.query(text, prefixes=PREFIXES, use_default_graph_as_union=True):
+    for row in select(kb.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)):
         if row["g"].value not in exclude_graphs:
             quads.append(ox.Quad(row["s"], row["p"], row["o"], row["g"]))
     return quads
@@ -548,7 +553,8 @@ def validate_in_context(project: Project, paths: list[Path]) -> Report:
     focus: dict[str, ox.NamedNode | ox.BlankNode] = {}
     for parsed in files:
         for triple in parsed.triples:
-            focus.setdefault(str(triple.subject), triple.subject)
+            if not isinstance(triple.subject, ox.Triple):
+                focus.setdefault(str(triple.subject), triple.subject)
     declared = _declared_terms(kb, own_graphs) | _declared_terms(store)
     return _run_checks(project, store, dataset, declared, list(focus.values()), set(given))
 

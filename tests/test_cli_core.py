@@ -91,8 +91,19 @@ def test_measures_query_columns(runner: CliRunner, mini_project: Project) -> Non
     result = run(runner, mini_project, "query", "measures", "--format", "csv")
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.output)))
-    expected = ["measure", "label_zh", "label_en", "category", "strength", "announced", "in_force_from",
-                "in_force_until", "place", "source", "quote"]
+    expected = [
+        "measure",
+        "label_zh",
+        "label_en",
+        "category",
+        "strength",
+        "announced",
+        "in_force_from",
+        "in_force_until",
+        "place",
+        "source",
+        "quote",
+    ]
     assert list(rows[0])[: len(expected)] == expected
     assert rows[0]["announced"] == "2022-11-09"
     assert rows[0]["in_force_from"] == ""
@@ -107,7 +118,10 @@ def test_query_formats(runner: CliRunner, mini_project: Project, fmt: str) -> No
     if fmt == "json":
         data = json.loads(result.output)
         assert data["head"]["vars"] == ["m"]
-        assert data["results"]["bindings"][0]["m"] == {"type": "uri", "value": "https://w3id.org/cq-covid/id/measure/test-daily-testing"}
+        assert data["results"]["bindings"][0]["m"] == {
+            "type": "uri",
+            "value": "https://w3id.org/cq-covid/id/measure/test-daily-testing",
+        }
     elif fmt == "tsv":
         assert result.output.splitlines() == ["?m", "<https://w3id.org/cq-covid/id/measure/test-daily-testing>"]
     elif fmt == "csv":
@@ -118,7 +132,9 @@ def test_query_formats(runner: CliRunner, mini_project: Project, fmt: str) -> No
 
 def test_query_construct_prints_turtle(runner: CliRunner, mini_project: Project) -> None:
     add_fact(mini_project, MEASURE)
-    result = run(runner, mini_project, "query", "CONSTRUCT { ?m rdfs:label ?l } WHERE { ?m a cq:Measure ; rdfs:label ?l }")
+    result = run(
+        runner, mini_project, "query", "CONSTRUCT { ?m rdfs:label ?l } WHERE { ?m a cq:Measure ; rdfs:label ?l }"
+    )
     assert result.exit_code == 0, result.output
     assert "@prefix" in result.output and "measure:test-daily-testing" in result.output
 
@@ -141,8 +157,12 @@ def test_query_from_file_and_stdin(runner: CliRunner, mini_project: Project, tmp
 
 def test_query_param_binding(runner: CliRunner, mini_project: Project, tmp_path: Path) -> None:
     query_file = tmp_path / "q.rq"
-    query_file.write_text("SELECT ?label WHERE { ?place rdfs:label ?label FILTER(LANG(?label) = 'en') }", encoding="utf-8")
-    result = run(runner, mini_project, "query", "--file", str(query_file), "--param", "place=place:beibei", "--format", "csv")
+    query_file.write_text(
+        "SELECT ?label WHERE { ?place rdfs:label ?label FILTER(LANG(?label) = 'en') }", encoding="utf-8"
+    )
+    result = run(
+        runner, mini_project, "query", "--file", str(query_file), "--param", "place=place:beibei", "--format", "csv"
+    )
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1:] == ["Beibei District"]
 
@@ -187,7 +207,7 @@ def test_validate_reports_violation_with_file_and_line(runner: CliRunner, mini_p
 
 
 def test_validate_false_quote_shows_closest_passage(runner: CliRunner, mini_project: Project) -> None:
-    path = add_fact(mini_project, MEASURE.replace("一天一次的区域核酸检测\" .", "一天两次的区域核酸检测\" ."))
+    path = add_fact(mini_project, MEASURE.replace('一天一次的区域核酸检测" .', '一天两次的区域核酸检测" .'))
     result = run(runner, mini_project, "validate", str(path))
     assert result.exit_code == 1, result.output
     assert "quote not found" in result.output

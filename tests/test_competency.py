@@ -38,7 +38,11 @@ def column(rows: list[dict[str, str | None]], name: str) -> set[str | None]:
 def test_what_the_136th_press_conference_announced(store) -> None:  # type: ignore[no-untyped-def]
     # 003: 中心城区各区将实行一天一次的区域核酸检测 … 倡导中心城区各区人员非必要不离开中心城区范围
     measures = column(ask(store, "measures-announced-at", announcement="ann:press-conference-136"), "measure")
-    assert {M + "central-daily-area-testing", M + "stay-within-central-area", M + "leaving-central-area-report-and-48h-test"} <= measures
+    assert {
+        M + "central-daily-area-testing",
+        M + "stay-within-central-area",
+        M + "leaving-central-area-report-and-48h-test",
+    } <= measures
 
 
 def test_what_a_person_leaving_the_central_area_must_carry(store) -> None:  # type: ignore[no-untyped-def]
@@ -51,10 +55,14 @@ def test_what_a_person_leaving_the_central_area_must_carry(store) -> None:  # ty
 
 
 def test_which_measures_of_article_003_are_advisory(store) -> None:  # type: ignore[no-untyped-def]
-    advisory = column(ask(store, "measures-by-strength-in", strength="cq:Advisory", source="src:article-003"), "measure")
+    advisory = column(
+        ask(store, "measures-by-strength-in", strength="cq:Advisory", source="src:article-003"), "measure"
+    )
     assert {M + "stay-within-central-area", M + "outer-residents-avoid-central-area"} <= advisory
     assert M + "central-daily-area-testing" not in advisory
-    mandatory = column(ask(store, "measures-by-strength-in", strength="cq:Mandatory", source="src:article-003"), "measure")
+    mandatory = column(
+        ask(store, "measures-by-strength-in", strength="cq:Mandatory", source="src:article-003"), "measure"
+    )
     assert M + "central-daily-area-testing" in mandatory
 
 
@@ -118,7 +126,9 @@ def test_central_area_measures_apply_in_shapingba(store) -> None:  # type: ignor
 
 
 def test_in_force_on_a_day_follows_places_and_change_links(store) -> None:  # type: ignore[no-untyped-def]
-    before = {r["measure"]: r for r in ask(store, "measures-in-force-on-day", day="2022-11-10", place="place:shapingba")}
+    before = {
+        r["measure"]: r for r in ask(store, "measures-in-force-on-day", day="2022-11-10", place="place:shapingba")
+    }
     testing = before[M + "central-daily-area-testing"]
     assert testing["status"] == "no end stated"
     assert testing["start_basis"] == "announced (start not stated)"
@@ -135,7 +145,9 @@ def test_in_force_on_a_day_follows_places_and_change_links(store) -> None:  # ty
 
 def test_what_relaxed_daily_testing(store) -> None:  # type: ignore[no-untyped-def]
     rows = ask(store, "measure-history", measure="measure:central-daily-area-testing")
-    relaxed_by = {r["other"] for r in rows if r["direction"] == "changed by" and r["link"] == PREFIXES["cq"] + "relaxes"}
+    relaxed_by = {
+        r["other"] for r in rows if r["direction"] == "changed by" and r["link"] == PREFIXES["cq"] + "relaxes"
+    }
     assert M + "no-area-wide-testing-by-administrative-region" in relaxed_by
     relaxations = [r for r in ask(store, "relaxations") if r["earlier"] == M + "central-daily-area-testing"]
     assert all(str(r["announced"]) > str(r["earlier_announced"]) for r in relaxations)
@@ -166,14 +178,24 @@ def test_isolation_of_arrivals_in_2020_is_14_days(store) -> None:  # type: ignor
 
 def test_daily_new_infections_27_to_30_november(store) -> None:  # type: ignore[no-untyped-def]
     # 000: 全市每日新增感染者分别为9612例、8721例、7792例; 001: 11月30日，全市报告新增感染者6584例
-    rows = ask(store, "statistic-series", statistic="stat:new-infections", area="place:chongqing", **{"from": "2022-11-27"}, to="2022-11-30")
+    rows = ask(
+        store,
+        "statistic-series",
+        statistic="stat:new-infections",
+        area="place:chongqing",
+        **{"from": "2022-11-27"},
+        to="2022-11-30",
+    )
     series = {r["day"]: Decimal(str(r["value"])) for r in rows}
     assert series == {"2022-11-27": 9612, "2022-11-28": 8721, "2022-11-29": 7792, "2022-11-30": 6584}
 
 
 def test_downgraded_high_risk_zones(store) -> None:  # type: ignore[no-untyped-def]
     rows = ask(store, "statistics-of-type", statistic="stat:downgraded-high-risk-zones")
-    assert {(r["day"], Decimal(str(r["value"]))) for r in rows} >= {("2022-11-29", Decimal(181)), ("2022-11-30", Decimal(603))}
+    assert {(r["day"], Decimal(str(r["value"]))) for r in rows} >= {
+        ("2022-11-29", Decimal(181)),
+        ("2022-11-30", Decimal(603)),
+    }
 
 
 def test_name_printed_two_ways(store) -> None:  # type: ignore[no-untyped-def]
@@ -201,7 +223,9 @@ def test_measures_for_close_contacts(store) -> None:  # type: ignore[no-untyped-
 
 
 def test_school_measures_in_2020(store) -> None:  # type: ignore[no-untyped-def]
-    assert M + "2020-schools-closed-until-feb-17" in column(ask(store, "measures-in-category", category="cat:schools"), "measure")
+    assert M + "2020-schools-closed-until-feb-17" in column(
+        ask(store, "measures-in-category", category="cat:schools"), "measure"
+    )
 
 
 def test_first_wave_measures_are_all_announced_in_range(store) -> None:  # type: ignore[no-untyped-def]
@@ -229,7 +253,11 @@ def test_place_hierarchy(store) -> None:  # type: ignore[no-untyped-def]
     rows = ask(store, "place-hierarchy", place="place:shapingba")
     within = {r["other"] for r in rows if r["relation"] == "within"}
     assert within == {P + "central-urban-districts", P + "chongqing", P + "china"}
-    contained = {r["other"] for r in ask(store, "place-hierarchy", place="place:central-urban-districts") if r["relation"] == "contains"}
+    contained = {
+        r["other"]
+        for r in ask(store, "place-hierarchy", place="place:central-urban-districts")
+        if r["relation"] == "contains"
+    }
     assert {P + "shapingba", P + "yuzhong", P + "liangjiang-new-area"} <= contained
 
 

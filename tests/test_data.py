@@ -21,7 +21,9 @@ def store(project: Project):  # type: ignore[no-untyped-def]
 
 
 def test_knowledge_base_has_no_violations(report: Report) -> None:
-    problems = [f"{f.file}:{f.line} {f.subject} {f.property} {f.message}" for f in report.findings if f.severity == "violation"]
+    problems = [
+        f"{f.file}:{f.line} {f.subject} {f.property} {f.message}" for f in report.findings if f.severity == "violation"
+    ]
     assert problems == []
 
 
@@ -70,10 +72,14 @@ def test_dates_are_never_invented(store) -> None:  # type: ignore[no-untyped-def
     """A date value always comes with a kind other than NotStated, and NotStated never has a value."""
     query = """
     SELECT ?m ?p WHERE {
-      VALUES (?p ?k) { (cq:announced cq:announcedKind) (cq:inForceFrom cq:inForceFromKind) (cq:inForceUntil cq:inForceUntilKind) }
+      VALUES (?p ?k) {
+        (cq:announced cq:announcedKind) (cq:inForceFrom cq:inForceFromKind) (cq:inForceUntil cq:inForceUntilKind)
+      }
       ?m a cq:Measure .
       OPTIONAL { ?m ?k ?kind }
-      FILTER(!BOUND(?kind) || (?kind = cq:NotStated && EXISTS { ?m ?p ?v }) || (?kind != cq:NotStated && NOT EXISTS { ?m ?p ?v }))
+      FILTER(!BOUND(?kind)
+             || (?kind = cq:NotStated && EXISTS { ?m ?p ?v })
+             || (?kind != cq:NotStated && NOT EXISTS { ?m ?p ?v }))
     }"""
     assert run_query(store, query).records() == []
 

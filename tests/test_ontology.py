@@ -33,9 +33,8 @@ def ontology(project: Project) -> ox.Store:
 
 
 def _declared(store: ox.Store) -> set[str]:
-    query = "SELECT DISTINCT ?t WHERE { ?t a ?k . ?k rdfs:subClassOf* ?d . VALUES ?d { %s } }" % " ".join(
-        f"<{t}>" for t in DECLARING_TYPES
-    )
+    types = " ".join(f"<{t}>" for t in DECLARING_TYPES)
+    query = f"SELECT DISTINCT ?t WHERE {{ ?t a ?k . ?k rdfs:subClassOf* ?d . VALUES ?d {{ {types} }} }}"
     return {row["t"].value for row in store.query(query, prefixes=PREFIXES)}
 
 
@@ -73,9 +72,8 @@ def test_every_term_used_in_facts_is_declared_or_standard(project: Project, onto
     for path in project.fact_files():
         for triple in load_file(path).triples:
             used = [triple.predicate.value]
-            if triple.predicate.value == RDF_TYPE:
-                used.append(triple.object.value)
-            elif isinstance(triple.object, ox.NamedNode) and triple.object.value.startswith(LOCAL):
+            is_type = triple.predicate.value == RDF_TYPE
+            if is_type or (isinstance(triple.object, ox.NamedNode) and triple.object.value.startswith(LOCAL)):
                 used.append(triple.object.value)
             for iri in used:
                 if iri in declared:
@@ -97,7 +95,17 @@ def test_shapes_target_every_core_class(project: Project) -> None:
     shapes = ox.Store()
     shapes.extend(load_file(project.shapes_file).triples)
     targets = {r["c"].value for r in shapes.query("SELECT ?c WHERE { ?s sh:targetClass ?c }", prefixes=PREFIXES)}
-    core = ["Measure", "PolicyDocument", "Announcement", "Agent", "Place", "Observation", "Source", "Discrepancy", "Parameter"]
+    core = [
+        "Measure",
+        "PolicyDocument",
+        "Announcement",
+        "Agent",
+        "Place",
+        "Observation",
+        "Source",
+        "Discrepancy",
+        "Parameter",
+    ]
     assert {PREFIXES["cq"] + c for c in core} <= targets
 
 
