@@ -33,7 +33,7 @@ timeline: ## Write the timeline page to $(TIMELINE)
 validate: ## Validate the whole knowledge base
 	$(PYTHON) -m kb validate
 
-test: setup ## Run every test (unit, CLI, data, browser, server)
+test: setup check ## Run ruff and mypy, then every test (unit, CLI, data, browser, server)
 	$(PYTHON) -m pytest -q
 
 check: lint typecheck ## ruff and mypy

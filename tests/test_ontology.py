@@ -117,3 +117,14 @@ def test_ontology_parses_with_rdflib_as_owl(project: Project) -> None:
         graph.parse(path, format="turtle")
     ontologies = list(graph.subjects(rdflib.RDF.type, rdflib.OWL.Ontology))
     assert len(ontologies) == 1
+
+
+def test_categories_strengths_and_date_kinds_are_defined_in_both_languages(ontology: ox.Store) -> None:
+    query = """
+    SELECT ?concept ?lang WHERE {
+      ?concept skos:inScheme ?scheme . VALUES ?scheme { cq:MeasureCategories cq:Strengths cq:DateKinds }
+      VALUES ?lang { "en" "zh" }
+      FILTER NOT EXISTS { ?concept skos:definition ?d . FILTER(LANG(?d) = ?lang) }
+    }"""
+    missing = [f"{shorten(r['concept'].value)} @{r['lang'].value}" for r in ontology.query(query, prefixes=PREFIXES)]
+    assert missing == []
