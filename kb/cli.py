@@ -142,7 +142,7 @@ def query(
     fmt: str,
     endpoint: str | None,
 ) -> None:
-    """Run SPARQL: a named query (e.g. `measures`), inline text, or a file.
+    """Run SPARQL: a named query such as `measures`, inline text, or a file.
 
     Common prefixes (cq:, measure:, place:, rdfs:, xsd:, …) are pre-bound, and the query sees the
     union of all graphs. A malformed query exits with 2.
