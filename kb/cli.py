@@ -314,7 +314,8 @@ def export(obj: _Context, fmt: str, output: str | None, table: str, excel: bool)
         check_output_path(Path(output))
     data = make_export(open_store(project), fmt, table=table, excel=excel)
     if output is None:
-        click.get_binary_stream("stdout").write(data)
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
     else:
         write_output(data, Path(output))
         click.echo(f"wrote {output} ({len(data)} bytes, {fmt})", err=True)
