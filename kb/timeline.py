@@ -550,7 +550,11 @@ def build_context(store: ox.Store, project: Project) -> TimelineContext:
         labels[str(row["thing"])] = Text(row["label_zh"] or "", row["label_en"] or "")
     vocab = _Vocabulary(labels)
     measure_rows = _records(store, "timeline-measures")
-    fact_rows = _records(store, "timeline-measure-facts")
+    # Sorted here, not by ORDER BY: sorting in the on-disk store decodes every term per comparison.
+    fact_rows = sorted(
+        _records(store, "timeline-measure-facts"),
+        key=lambda r: (r["measure"] or "", r["property"] or "", r["value"] or ""),
+    )
     parameter_rows = _records(store, "timeline-parameters")
     link_rows = _records(store, "timeline-link-properties")
     event_rows = _records(store, "timeline-announcements")

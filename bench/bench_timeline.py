@@ -1,0 +1,140 @@
+"""Timeline benchmark (never a test): `python -m bench.bench_timeline [--size 10000] [--repeat 3]`.
+
+Renders the timeline of a synthetic knowledge base with the real `kb timeline` command (a fresh
+process each time, store already built), then opens the page from file:// in headless Chromium
+(/usr/bin/chromium through Playwright) and measures how long it takes to load and to become
+interactive, and how long each filter takes to apply and paint. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.__main__ import _log, _run
+from bench.synth import generate
+
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+# One filter step: what the user does, as a script run in the page. Each returns after the change has
+# been applied (the page filters synchronously on input/change) and a frame has been painted.
+_STEP = """async ([kind, target, value]) => {
+  const form = document.getElementById('tl-filters');
+  const start = performance.now();
+  if (kind === 'select') {
+    const el = document.querySelector(target); el.value = value;
+    el.dispatchEvent(new Event('change', {bubbles: true}));
+  } else if (kind === 'search') {
+    const el = document.querySelector(target); el.value = value;
+    el.dispatchEvent(new Event('input', {bubbles: true}));
+  } else if (kind === 'uncheck') {
+    const el = document.querySelector(target); el.checked = false;
+    el.dispatchEvent(new Event('change', {bubbles: true}));
+  } else if (kind === 'lanes') {
+    const el = document.querySelector(target); el.checked = true;
+    el.dispatchEvent(new Event('change', {bubbles: true}));
+  } else if (kind === 'reset') {
+    form.reset();
+    await new Promise(r => setTimeout(r, 0));
+  }
+  document.body.getBoundingClientRect(); void document.body.offsetHeight;
+  const applied = performance.now();
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const painted = performance.now();
+  return {applied_ms: applied - start, painted_ms: painted - start,
+          shown: document.querySelector('.tl-shown') ? document.querySelector('.tl-shown').textContent : ''};
+}"""
+
+
+def _steps(page) -> list[tuple[str, str, str, str]]:  # type: ignore[no-untyped-def]
+    """(name, kind, selector, value) of the filter steps, with a category and a place the page offers."""
+    category = page.eval_on_selector_all("#tl-category option", "os => os.map(o => o.value).filter(v => v)")
+    place = page.eval_on_selector_all("#tl-place option", "os => os.map(o => o.value).filter(v => v)")
+    return [
+        ("category", "select", "#tl-category", category[0]),
+        ("reset", "reset", "", ""),
+        ("place (with hierarchy)", "select", "#tl-place", place[0]),
+        ("reset", "reset", "", ""),
+        ("strength off", "uncheck", "input[name=strength]", ""),
+        ("reset", "reset", "", ""),
+        ("search zh (one word)", "search", "#tl-search", "核酸"),
+        ("search en (two words)", "search", "#tl-search", "synthetic measure 42"),
+        ("reset", "reset", "", ""),
+        ("lanes by place", "lanes", "input[name=lanes][value=place]", ""),
+        ("lanes by category", "lanes", "input[name=lanes][value=category]", ""),
+    ]
+
+
+def browse(page_path: Path, repeat: int) -> dict[str, object]:
+    """Load and filter times of the page in headless Chromium (medians over `repeat` fresh pages)."""
+    from playwright.sync_api import sync_playwright
+
+    loads: dict[str, list[float]] = {}
+    steps: dict[str, list[float]] = {}
+    shown: dict[str, str] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        for _ in range(repeat):
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            page = context.new_page()
+            start = time.perf_counter()
+            page.goto(page_path.as_uri(), wait_until="load", timeout=600_000)
+            page.wait_for_selector("html[data-ready]", state="attached", timeout=600_000)
+            ready = time.perf_counter() - start
+            timing = page.evaluate(
+                """() => { const n = performance.getEntriesByType('navigation')[0];
+                   return {dom_content_loaded_ms: n.domContentLoadedEventEnd, load_ms: n.loadEventEnd}; }"""
+            )
+            loads.setdefault("dom_content_loaded_ms", []).append(timing["dom_content_loaded_ms"])
+            loads.setdefault("load_event_ms", []).append(timing["load_ms"])
+            loads.setdefault("ready_wall_ms", []).append(1000 * ready)
+            for name, kind, target, value in _steps(page):
+                result = page.evaluate(_STEP, [kind, target, value])
+                if name != "reset":
+                    steps.setdefault(f"{name} applied_ms", []).append(result["applied_ms"])
+                    steps.setdefault(f"{name} painted_ms", []).append(result["painted_ms"])
+                    shown[name] = result["shown"]
+            context.close()
+        browser.close()
+    return {
+        "load": {k: round(statistics.median(v), 1) for k, v in loads.items()},
+        "filters": {k: round(statistics.median(v), 1) for k, v in steps.items()},
+        "shown_after": shown,
+    }
+
+
+def bench_timeline(size: int, repeat: int) -> dict[str, object]:
+    work = Path(tempfile.mkdtemp(prefix=f"kb-bench-timeline-{size}-"))
+    _log(f"timeline {size}: generating in {work}")
+    root = generate(work / "kb", size)
+    env = {**os.environ, "KB_ROOT": str(root), "KB_STATE_DIR": str(work / "state")}
+    kb = [sys.executable, "-m", "kb"]
+    out: dict[str, object] = {"size": size}
+    out["build_s"] = round(_run([*kb, "build"], env, root)[0], 2)
+    page = work / "timeline.html"
+    renders = [_run([*kb, "timeline", "-o", str(page)], env, root) for _ in range(repeat)]
+    out["render_s"] = round(statistics.median(r[0] for r in renders), 2)
+    out["render_peak_mb"] = round(max(r[1] for r in renders) / 1024, 1)
+    out["page_mb"] = round(page.stat().st_size / 1e6, 1)
+    _log(f"timeline {size}: render {out['render_s']} s, page {out['page_mb']} MB; opening in Chromium")
+    out.update(browse(page, repeat))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_timeline", description=__doc__)
+    parser.add_argument("--size", type=int, default=10000, help="measures in the synthetic KB")
+    parser.add_argument("--repeat", type=int, default=3, help="renders and page loads per median")
+    args = parser.parse_args()
+    print(json.dumps(bench_timeline(args.size, args.repeat), indent=1, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
