@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,23 +97,33 @@ def build(project: Project, force: bool = False, progress: Progress | None = Non
         manifest = _read_manifest(project) or {}
         return BuildResult(False, len(manifest.get("files", {})), int(manifest.get("triples", 0)))
     paths = project.input_files()
-    files = []
-    for index, path in enumerate(paths, start=1):
-        if progress:
-            progress(project.relative(path), index, len(paths))
-        files.extend(load_dataset([(path, project.relative(path))]).files)
-    dataset = Dataset(files)
+    subject_index: dict[str, list[str | int]] = {}
+    counts = {"files": 0, "triples": 0}
+
+    def quads() -> Iterator[ox.Quad]:
+        # One file at a time: memory holds one file's triples, not the whole knowledge base's.
+        for number, path in enumerate(paths, start=1):
+            if progress:
+                progress(project.relative(path), number, len(paths))
+            for parsed in load_dataset([(path, project.relative(path))]).files:
+                counts["files"] += 1
+                counts["triples"] += len(parsed.triples)
+                for subject, block in parsed.blocks.items():
+                    subject_index[subject] = [parsed.name, block.start, block.end]
+                yield from Dataset([parsed]).quads()
+
     state = project.state_dir
     state.mkdir(parents=True, exist_ok=True)
     fresh = Path(tempfile.mkdtemp(dir=state, prefix="store."))
-    store = ox.Store(str(fresh))
-    store.bulk_extend(dataset.quads())
-    store.flush()
-    store.optimize()
-    del store
-    subject_index = {
-        subject: [parsed.name, block.start, block.end] for parsed in files for subject, block in parsed.blocks.items()
-    }
+    try:
+        store = ox.Store(str(fresh))
+        store.bulk_extend(quads())
+        store.flush()
+        store.optimize()
+        del store
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
     _write_json_atomic(fresh / "index.json", subject_index)
     target = state / "store"
     old = state / f"store.old.{os.getpid()}"
@@ -124,10 +134,8 @@ def build(project: Project, force: bool = False, progress: Progress | None = Non
     prints = _fingerprint(project)
     for name in prints:
         prints[name][2] = _digest(project.root / name)
-    _write_json_atomic(
-        _manifest_path(project), {"format": STORE_FORMAT, "files": prints, "triples": dataset.triple_count()}
-    )
-    return BuildResult(True, len(files), dataset.triple_count())
+    _write_json_atomic(_manifest_path(project), {"format": STORE_FORMAT, "files": prints, "triples": counts["triples"]})
+    return BuildResult(True, counts["files"], counts["triples"])
 
 
 def open_store(project: Project, progress: Progress | None = None) -> ox.Store:
