@@ -137,8 +137,13 @@ def _synth_params() -> dict[str, str]:
     return params
 
 
-def bench_size(size: int, repeat: int, baselines: bool, pyshacl: bool, full: bool = True) -> dict[str, object]:
-    """Build, bulk-load baseline, cold and warm queries, file and full validation at `size` measures."""
+PARTS = ("build", "queries", "warm", "validate-file", "full")
+
+
+def bench_size(
+    size: int, repeat: int, baselines: bool, pyshacl: bool, parts: tuple[str, ...] = PARTS
+) -> dict[str, object]:
+    """At `size` measures: build vs bulk load, cold and warm queries, file and full validation (the `parts` asked)."""
     from kb.query import named_queries
 
     work = Path(tempfile.mkdtemp(prefix=f"kb-bench-{size}-"))
@@ -159,28 +164,31 @@ def bench_size(size: int, repeat: int, baselines: bool, pyshacl: bool, full: boo
     build_s, rss = _run([*kb, "build", "--force"], env, root)
     note("build_s", build_s)
     note("build_peak_mb", rss / 1024)
-    bulk_s, rss = _run([*_python(BULK_LOAD), str(root)], env, root)
-    note("bulk_load_s", bulk_s)
-    note("bulk_load_peak_mb", rss / 1024)
+    if "build" in parts:
+        bulk_s, rss = _run([*_python(BULK_LOAD), str(root)], env, root)
+        note("bulk_load_s", bulk_s)
+        note("bulk_load_peak_mb", rss / 1024)
     note("python_pass_s", _median(_python("pass"), env, root, repeat))
     named = named_queries()
-    for name in QUERIES:
+    for name in QUERIES if "queries" in parts else ():
         note(f"query_{name}_s", _median([*kb, "query", name, "--format", "csv"], env, root, repeat))
         if baselines:
             note(f"rdflib_{name}_s", _median([*_python(RDFLIB_QUERY), str(root), str(named[name].path)], env, root, 1))
-    warm = work / "warm.json"
-    _run(
-        [*_python(WARM_QUERIES), str(work / "state" / "store"), json.dumps(_synth_params()), str(repeat)],
-        env,
-        root,
-        warm,
-    )
-    note("warm_queries_ms", json.loads(warm.read_text() or "{}"))
-    validate_s, rss = _run([*kb, "validate", str(new_file)], env, root)
-    times = [validate_s] + [_run([*kb, "validate", str(new_file)], env, root)[0] for _ in range(repeat - 1)]
-    note("validate_file_s", statistics.median(times))
-    note("validate_file_peak_mb", rss / 1024)
-    if not full:
+    if "warm" in parts:
+        warm = work / "warm.json"
+        _run(
+            [*_python(WARM_QUERIES), str(work / "state" / "store"), json.dumps(_synth_params()), str(repeat)],
+            env,
+            root,
+            warm,
+        )
+        note("warm_queries_ms", json.loads(warm.read_text() or "{}"))
+    if "validate-file" in parts:
+        validate_s, rss = _run([*kb, "validate", str(new_file)], env, root)
+        times = [validate_s] + [_run([*kb, "validate", str(new_file)], env, root)[0] for _ in range(repeat - 1)]
+        note("validate_file_s", statistics.median(times))
+        note("validate_file_peak_mb", rss / 1024)
+    if "full" not in parts:
         return out
     # Full validation on a KB with planted errors, so that the findings compared are not an empty set.
     plant_errors(root / "facts" / "synth" / "article-00000.ttl")
@@ -280,7 +288,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per median")
     parser.add_argument("--baseline-max", type=int, default=10000, help="largest size with the rdflib query baselines")
     parser.add_argument("--pyshacl-max", type=int, default=100000, help="largest size with the pyshacl baseline")
-    parser.add_argument("--no-full", action="store_true", help="skip full validation (and its pyshacl baseline)")
+    parser.add_argument(
+        "--parts", default=",".join(PARTS), help=f"what to measure, comma-separated from {','.join(PARTS)}"
+    )
     parser.add_argument("--clients", type=int, default=50, help="load test: concurrent clients")
     parser.add_argument("--seconds", type=float, default=30.0, help="load test: duration")
     args = parser.parse_args()
@@ -291,7 +301,8 @@ def main() -> None:
         print(json.dumps(bench_shipped(max(args.repeat, 5)), indent=1))
         return
     for size in (int(s) for s in args.sizes.split(",")):
-        result = bench_size(size, args.repeat, size <= args.baseline_max, size <= args.pyshacl_max, not args.no_full)
+        parts = tuple(args.parts.split(","))
+        result = bench_size(size, args.repeat, size <= args.baseline_max, size <= args.pyshacl_max, parts)
         print(json.dumps(result, indent=1, ensure_ascii=False), flush=True)
 
 
