@@ -6,10 +6,10 @@ MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
 PYTHON ?= python3
 TIMELINE ?= timeline.html
 
-.PHONY: docs help all setup install browser build timeline test check lint typecheck fmt fmt-check validate bench bench-100k bench-1m bench-load clean
+.PHONY: docs help all setup install browser build timeline test check lint typecheck fmt fmt-check validate bench bench-shipped bench-100k bench-1m bench-timeline bench-load clean
 
 help: ## Show the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 all: setup build timeline ## Set up, build the knowledge base and write the timeline page
 
@@ -57,11 +57,17 @@ docs: ## Regenerate docs/cli.md and docs/coverage.md from the code and data
 bench: ## Run the benchmarks at 1k and 10k measures (not part of the tests; see docs/benchmarks.md)
 	$(PYTHON) -m bench --sizes 1000,10000
 
-bench-100k: ## Benchmarks at 100k measures (rdflib/pyshacl baselines skipped)
+bench-shipped: ## Cold kb query on the shipped knowledge base against python -c pass
+	$(PYTHON) -m bench shipped
+
+bench-100k: ## Benchmarks at 100k measures (pyshacl baseline included, rdflib query baselines skipped; about an hour)
 	$(PYTHON) -m bench --sizes 100000
 
-bench-1m: ## Benchmarks at 1M measures (long: tens of minutes, several GB of disk)
-	$(PYTHON) -m bench --sizes 1000000
+bench-1m: ## Build, bulk-load baseline and file validation at 1M measures (about 30 min, several GB of disk)
+	$(PYTHON) -m bench --sizes 1000000 --parts build,validate-file
+
+bench-timeline: ## Timeline render and headless-Chromium load/filter times at 10k measures
+	$(PYTHON) -m bench.bench_timeline --size 10000
 
 bench-load: ## Load test: 50 clients for 30 s against kb serve on loopback
 	$(PYTHON) -m bench load --clients 50 --seconds 30
