@@ -291,10 +291,12 @@ def _evidence_finding(file: str, line: int, problem: QuoteProblem) -> Finding:
 
 
 def _declared_terms(store: ox.Store, exclude_graphs: set[str] = frozenset()) -> set[str]:  # type: ignore[assignment]
+    # VALUES, not FILTER(?k IN …): oxigraph then looks the kinds up in its index instead of scanning every
+    # rdf:type triple (1 s → 3 ms against a 1M-measure store).
     rows = store.query(
-        "SELECT DISTINCT ?t ?g WHERE { GRAPH ?g { ?t a ?k } FILTER(?k IN (owl:Class, owl:ObjectProperty, "
-        "owl:DatatypeProperty, rdf:Property, skos:Concept, skos:ConceptScheme, cq:Category, cq:Strength, "
-        "cq:TargetGroup, cq:QuantityKind, cq:StatisticType, cq:DateKind, owl:Ontology)) }",
+        "SELECT DISTINCT ?t ?g WHERE { VALUES ?k { owl:Class owl:ObjectProperty owl:DatatypeProperty rdf:Property "
+        "skos:Concept skos:ConceptScheme cq:Category cq:Strength cq:TargetGroup cq:QuantityKind cq:StatisticType "
+        "cq:DateKind owl:Ontology } GRAPH ?g { ?t a ?k } }",
         prefixes=PREFIXES,
     )
     return {row["t"].value for row in select(rows) if row["g"].value not in exclude_graphs}
