@@ -63,7 +63,7 @@ bench-shipped: ## Cold kb query on the shipped knowledge base against python -c 
 bench-100k: ## Benchmarks at 100k measures (pyshacl baseline included, rdflib query baselines skipped; about an hour)
 	$(PYTHON) -m bench --sizes 100000
 
-bench-1m: ## Build, bulk-load baseline and file validation at 1M measures (about 30 min, several GB of disk)
+bench-1m: ## Build, bulk-load baseline and file validation at 1M measures (10-15 min, ~7 GB of disk)
 	$(PYTHON) -m bench --sizes 1000000 --parts build,validate-file
 
 bench-timeline: ## Timeline render and headless-Chromium load/filter times at 10k measures
