@@ -52,6 +52,11 @@ def sparql_prologue() -> str:
     return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
 
 
+def turtle_prefixes(*names: str) -> str:
+    """@prefix lines for the named project prefixes, in the order given."""
+    return "".join(f"@prefix {name}: <{PREFIXES[name]}> .\n" for name in names)
+
+
 def shorten(iri: str) -> str:
     """The prefixed form of an IRI where a project prefix fits, else <iri>."""
     best = ""

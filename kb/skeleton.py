@@ -6,21 +6,11 @@ Placeholders are written «LIKE-THIS»; replace every one before validating.
 from __future__ import annotations
 
 from .errors import UsageError
+from .namespaces import turtle_prefixes
 
-_PREFIXES = """@prefix cq: <https://w3id.org/cq-covid/def#> .
-@prefix agent: <https://w3id.org/cq-covid/id/agent/> .
-@prefix ann: <https://w3id.org/cq-covid/id/announcement/> .
-@prefix cat: <https://w3id.org/cq-covid/def/category/> .
-@prefix doc: <https://w3id.org/cq-covid/id/document/> .
-@prefix measure: <https://w3id.org/cq-covid/id/measure/> .
-@prefix obs: <https://w3id.org/cq-covid/id/observation/> .
-@prefix place: <https://w3id.org/cq-covid/id/place/> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix src: <https://w3id.org/cq-covid/id/source/> .
-@prefix stat: <https://w3id.org/cq-covid/def/statistic/> .
-@prefix unit: <http://qudt.org/vocab/unit/> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-"""
+_PREFIXES = turtle_prefixes(
+    "cq", "agent", "ann", "cat", "doc", "measure", "obs", "place", "rdfs", "src", "stat", "unit", "xsd"
+)
 
 SKELETONS: dict[str, str] = {
     "measure": """

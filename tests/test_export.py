@@ -16,24 +16,12 @@ from rdflib.compare import isomorphic
 from kb import export as export_module
 from kb.cli import export as export_command
 from kb.cli import main
-from kb.namespaces import PREFIXES
+from kb.namespaces import PREFIXES, turtle_prefixes
 from kb.project import Project
 from kb.query import get_named_query, run_query
 from kb.store import open_store
 
-HEADER = """@prefix cq: <https://w3id.org/cq-covid/def#> .
-@prefix cat: <https://w3id.org/cq-covid/def/category/> .
-@prefix tg: <https://w3id.org/cq-covid/def/target/> .
-@prefix qk: <https://w3id.org/cq-covid/def/quantity/> .
-@prefix stat: <https://w3id.org/cq-covid/def/statistic/> .
-@prefix measure: <https://w3id.org/cq-covid/id/measure/> .
-@prefix place: <https://w3id.org/cq-covid/id/place/> .
-@prefix obs: <https://w3id.org/cq-covid/id/observation/> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix src: <https://w3id.org/cq-covid/id/source/> .
-@prefix unit: <http://qudt.org/vocab/unit/> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-"""
+HEADER = turtle_prefixes("cq", "cat", "tg", "qk", "stat", "measure", "place", "obs", "rdfs", "src", "unit", "xsd")
 
 # Two measures (one relaxing the other) and one statistic; the test* names keep them apart from the real facts.
 FACTS = (

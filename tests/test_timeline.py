@@ -11,26 +11,14 @@ from pathlib import Path
 import pytest
 
 from kb.cli import main
+from kb.namespaces import turtle_prefixes
 from kb.project import Project
 from kb.query import run_query
 from kb.store import open_store
 from kb.timeline import TEMPLATE_DIR as TEMPLATES
 from kb.timeline import Axis, build_char_map, fold, json_for_script, quote_in_context, slug_of
 
-PREFIXES = """\
-@prefix cq: <https://w3id.org/cq-covid/def#> .
-@prefix cat: <https://w3id.org/cq-covid/def/category/> .
-@prefix measure: <https://w3id.org/cq-covid/id/measure/> .
-@prefix ann: <https://w3id.org/cq-covid/id/announcement/> .
-@prefix obs: <https://w3id.org/cq-covid/id/observation/> .
-@prefix place: <https://w3id.org/cq-covid/id/place/> .
-@prefix src: <https://w3id.org/cq-covid/id/source/> .
-@prefix stat: <https://w3id.org/cq-covid/def/statistic/> .
-@prefix qk: <https://w3id.org/cq-covid/def/quantity/> .
-@prefix unit: <http://qudt.org/vocab/unit/> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-"""
+PREFIXES = turtle_prefixes("cq", "cat", "measure", "ann", "obs", "place", "src", "stat", "qk", "unit", "rdfs", "xsd")
 
 # Five measures that cover every way a measure is drawn, two periods far apart, an announcement,
 # statistics, change links and a quote in traditional characters (article 001).

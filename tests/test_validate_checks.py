@@ -9,23 +9,13 @@ import pytest
 from click.testing import CliRunner
 
 from kb.cli import main
+from kb.namespaces import turtle_prefixes
 from kb.project import Project
 from kb.validate import Finding, validate_files
 
-PREFIXES = """@prefix cq: <https://w3id.org/cq-covid/def#> .
-@prefix agent: <https://w3id.org/cq-covid/id/agent/> .
-@prefix cat: <https://w3id.org/cq-covid/def/category/> .
-@prefix doc: <https://w3id.org/cq-covid/id/document/> .
-@prefix measure: <https://w3id.org/cq-covid/id/measure/> .
-@prefix obs: <https://w3id.org/cq-covid/id/observation/> .
-@prefix place: <https://w3id.org/cq-covid/id/place/> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-@prefix src: <https://w3id.org/cq-covid/id/source/> .
-@prefix stat: <https://w3id.org/cq-covid/def/statistic/> .
-@prefix unit: <http://qudt.org/vocab/unit/> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-"""
+PREFIXES = turtle_prefixes(
+    "cq", "agent", "cat", "doc", "measure", "obs", "place", "rdfs", "skos", "src", "stat", "unit", "xsd"
+)
 
 # Line numbers below count from 1: the subject is on line 15.
 MEASURE = (
