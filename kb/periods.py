@@ -23,13 +23,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from enum import Enum
+from enum import StrEnum
 
 COVERAGE_GAP_DAYS = 14
 ONE_DAY = timedelta(days=1)
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """The three-valued status of a measure on a day."""
 
     IN_FORCE = "in force"
@@ -37,7 +37,7 @@ class Status(str, Enum):
     UNKNOWN = "unknown"
 
 
-class Basis(str, Enum):
+class Basis(StrEnum):
     """Why a bound of an effective period is where it is (each has a concept in the ontology)."""
 
     STATED_START = "stated start"
@@ -318,7 +318,7 @@ def _period(
         for w in mine:
             if w.start <= anchor and day <= w.until:
                 return Status.PRESUMED, (
-                    f"presumed: in effect from {anchor.isoformat()}, no end known, sources cover to {w.until.isoformat()}"
+                    f"presumed: from {anchor.isoformat()}, no end known, sources cover to {w.until.isoformat()}"
                 )
         return Status.UNKNOWN, "outside the sources' coverage"
 

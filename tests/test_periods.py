@@ -1,4 +1,4 @@
-"""One test per derivation rule of effective periods, on inline data (docs/modelling.md, "When a measure was in effect")."""
+"""One test per derivation rule of effective periods, on inline data (docs/modelling.md, "When in effect")."""
 
 from __future__ import annotations
 
