@@ -338,7 +338,7 @@ def _period(
         got = status(lo)
         if got is None:
             continue
-        hi = ordered[i + 1] - ONE_DAY if i + 1 < len(ordered) else None
+        hi: date | None = ordered[i + 1] - ONE_DAY if i + 1 < len(ordered) else None
         if spans and spans[-1].status is got[0] and spans[-1].reason == got[1] and spans[-1].until == lo - ONE_DAY:
             spans[-1] = Span(got[0], spans[-1].start, hi, got[1])
         else:
