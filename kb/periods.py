@@ -323,8 +323,8 @@ def _period(
         return Status.UNKNOWN, "outside the sources' coverage"
 
     points = {s}
-    for lo, hi, _ in certain:
-        points.update((lo, hi + ONE_DAY))
+    for first, final, _ in certain:
+        points.update((first, final + ONE_DAY))
     for w in mine:
         points.update((w.start, w.until + ONE_DAY))
     points.update(anchors)
