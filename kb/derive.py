@@ -66,26 +66,28 @@ def _day(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> date | None:
 
 def compute_periods(store: ox.Store) -> tuple[list[Period], list[Window]]:
     """Read the curated facts from the store and derive every measure's period and the coverage windows."""
-    facts: dict[str, dict[str, object]] = {}
+    places: dict[str, set[str]] = {}
+    days: dict[str, dict[str, date]] = {}
     for row in _rows(store, "measure-dates"):
         iri = row["measure"].value
-        entry = facts.setdefault(iri, {"places": set()})
+        places.setdefault(iri, set())
+        found = days.setdefault(iri, {})
         if "place" in row:
-            entry["places"].add(row["place"].value)  # type: ignore[attr-defined]
-        for key, var in (("announced", "announced"), ("start", "from"), ("until", "until"), ("attested", "attested")):
-            day = _day(row.get(var))
-            if day is not None and (entry.get(key) is None or day < entry[key]):  # type: ignore[operator]
-                entry[key] = day
+            places[iri].add(row["place"].value)
+        for key in ("announced", "from", "until", "attested"):
+            day = _day(row.get(key))
+            if day is not None and (key not in found or day < found[key]):
+                found[key] = day
     measures = [
         MeasureDates(
             iri,
-            frozenset(entry["places"]),  # type: ignore[arg-type]
-            entry.get("announced"),  # type: ignore[arg-type]
-            entry.get("start"),  # type: ignore[arg-type]
-            entry.get("until"),  # type: ignore[arg-type]
-            entry.get("attested"),  # type: ignore[arg-type]
+            frozenset(places[iri]),
+            found.get("announced"),
+            found.get("from"),
+            found.get("until"),
+            found.get("attested"),
         )
-        for iri, entry in facts.items()
+        for iri, found in days.items()
     ]
     links = [Link(r["later"].value, r["effect"].value, r["earlier"].value) for r in _rows(store, "change-links")]
     repeals: list[Repeal] = []
