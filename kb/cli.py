@@ -67,7 +67,10 @@ def _progress(enabled: bool):  # type: ignore[no-untyped-def]
 @click.pass_context
 def main(ctx: click.Context, root: str | None) -> None:
     """Chongqing COVID-19 policy knowledge base: build, query and validate facts with their evidence."""
+    from .fsio import report_waits
+
     ctx.obj = _Context(root)
+    report_waits(lambda message: click.echo(message, err=True))
 
 
 @main.command()
@@ -81,6 +84,11 @@ def build(obj: _Context, force: bool, progress: bool | None) -> None:
 
     The store (in .kb/) is rebuilt automatically by every command when an input file changes;
     run this to build ahead of time or to see the counts.
+
+    Builds run one at a time: a build that finds another one running says so on stderr and waits for
+    it, up to $KB_LOCK_TIMEOUT seconds (default 300; 0 fails at once), then exits 2. Each build is
+    published in one atomic step, so a command reading the store meanwhile sees the old or the new
+    store, never a mix; folders left by an interrupted build are removed by the next one.
     """
     from .query import format_table, get_named_query, run_query
     from .store import build as build_store
