@@ -67,7 +67,10 @@ def _progress(enabled: bool):  # type: ignore[no-untyped-def]
 @click.pass_context
 def main(ctx: click.Context, root: str | None) -> None:
     """Chongqing COVID-19 policy knowledge base: build, query and validate facts with their evidence."""
+    from .fsio import report_waits
+
     ctx.obj = _Context(root)
+    report_waits(lambda message: click.echo(message, err=True))
 
 
 @main.command()
@@ -81,6 +84,11 @@ def build(obj: _Context, force: bool, progress: bool | None) -> None:
 
     The store (in .kb/) is rebuilt automatically by every command when an input file changes;
     run this to build ahead of time or to see the counts.
+
+    Builds run one at a time: a build that finds another one running says so on stderr and waits for
+    it, up to $KB_LOCK_TIMEOUT seconds (default 300; 0 fails at once), then exits 2. Each build is
+    published in one atomic step, so a command reading the store meanwhile sees the old or the new
+    store, never a mix; folders left by an interrupted build are removed by the next one.
     """
     from .query import format_table, get_named_query, run_query
     from .store import build as build_store
@@ -125,7 +133,8 @@ def _looks_inline(text: str) -> bool:
     type=click.Choice(["table", "csv", "tsv", "json"]),
     default="table",
     show_default=True,
-    help="Output for SELECT/ASK (json is SPARQL 1.1 Results JSON); CONSTRUCT/DESCRIBE print Turtle.",
+    help="Output for SELECT/ASK (json is SPARQL 1.1 Results JSON); CONSTRUCT/DESCRIBE print Turtle. "
+    "csv and tsv are written exactly, for programs; for a spreadsheet use kb export (formula cells neutralised).",
 )
 @click.option(
     "--endpoint",
@@ -305,12 +314,23 @@ def stats(obj: _Context, fmt: str) -> None:
     help="With --format csv: which table, one row per measure or one per reported statistic.",
 )
 @click.option("--excel", is_flag=True, help="Start CSV output with a byte-order mark so Excel shows Chinese correctly.")
+@click.option(
+    "--raw-csv",
+    is_flag=True,
+    help="Write CSV cells exactly as stored, without the ' put before a cell starting with = + - @ TAB or CR; "
+    "for programs only, never for a spreadsheet.",
+)
 @click.pass_obj
-def export(obj: _Context, fmt: str, output: str | None, table: str, excel: bool) -> None:
+def export(obj: _Context, fmt: str, output: str | None, table: str, excel: bool, raw_csv: bool) -> None:
     """Export the knowledge base as CSV, JSON-LD, N-Quads, Turtle or a tracker layout (OxCGRT, CoronaNet).
 
     See docs/crosswalks.md for how the tracker layouts are derived and what they cannot express.
     Bad options or an unwritable output path exit with 2 and write nothing.
+
+    In CSV output (csv, oxcgrt, coronanet) a cell that starts with = + - @ TAB or CR, which a spreadsheet
+    would run as a formula, gets a leading ' (the OWASP advice against CSV injection); plain numbers such
+    as -3 are left as they are. --raw-csv turns this off for programs that need the exact text.
+    Files written with -o get the usual permissions of a new file (0644 with umask 022).
     """
     from .export import check_output_path, write_output
     from .export import export as make_export
@@ -319,7 +339,7 @@ def export(obj: _Context, fmt: str, output: str | None, table: str, excel: bool)
     project = obj.project()
     if output is not None:
         check_output_path(Path(output))
-    data = make_export(open_store(project), fmt, table=table, excel=excel)
+    data = make_export(open_store(project), fmt, table=table, excel=excel, raw_csv=raw_csv)
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -408,7 +428,7 @@ def new_command(kind: str, output: str | None, force: bool) -> None:
     unless --force is given (exit 2).
     """
     from .errors import UsageError
-    from .fmt import write_atomic
+    from .fsio import write_atomic
     from .skeleton import skeleton
 
     text = skeleton(kind)
@@ -535,10 +555,8 @@ def push(obj: _Context, endpoint: str, timeout: float, progress: bool) -> None:
 @click.pass_obj
 def docs_command(obj: _Context, check: bool) -> None:
     """Regenerate docs/cli.md (this reference) and docs/coverage.md (facts per source article)."""
-    import os
-    import tempfile
-
     from .docs import cli_reference, coverage_table
+    from .fsio import write_atomic
     from .store import open_store
 
     project = obj.project()
@@ -553,8 +571,5 @@ def docs_command(obj: _Context, check: bool) -> None:
         sys.exit(EXIT_FINDINGS if stale else EXIT_OK)
     for path in stale:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(wanted[path])
-        os.replace(tmp, path)
+        write_atomic(path, wanted[path])
         click.echo(f"wrote {project.relative(path)}")

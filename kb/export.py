@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import os
-import tempfile
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import KbError, UsageError
+from .fsio import FileWriteError, write_atomic
 from .namespaces import PREFIXES, shorten
 from .query import get_named_query, run_query
 
@@ -62,27 +63,42 @@ def check_output_path(path: Path) -> None:
 
 
 def write_output(data: bytes, path: Path) -> None:
-    """Write the file atomically: a temporary file next to it, then renamed over it."""
+    """Write the file atomically (a temporary file next to it, renamed over it), with normal permissions."""
     check_output_path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise ExportError(f"cannot write {path}: {exc.strerror}") from None
+        write_atomic(path, data)
+    except FileWriteError as exc:
+        raise ExportError(exc.message, hint=exc.hint) from None
 
 
-def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], excel: bool = False) -> bytes:
-    """RFC 4180 CSV in UTF-8 (with a byte-order mark for Excel when asked)."""
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def protect_cell(value: str) -> str:
+    """The cell with a leading ' when a spreadsheet would run it as a formula; plain numbers such as -3 stay."""
+    if value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def csv_bytes(
+    header: Sequence[str], rows: Iterable[Sequence[object]], excel: bool = False, protect: bool = True
+) -> bytes:
+    """RFC 4180 CSV in UTF-8 (with a byte-order mark for Excel when asked), formula cells neutralised unless not."""
     buffer = io.StringIO()
     if excel:
         buffer.write(BOM)
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
+
+    def cells(row: Iterable[object]) -> list[str]:
+        texts = ["" if value is None else str(value) for value in row]
+        return [protect_cell(text) for text in texts] if protect else texts
+
+    writer.writerow(cells(header))
     for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow(cells(row))
     return buffer.getvalue().encode("utf-8")
 
 
@@ -441,19 +457,21 @@ def coronanet_table(store: ox.Store) -> tuple[list[str], list[list[str]]]:
 # ---------------------------------------------------------------- entry point
 
 
-def export(store: ox.Store, fmt: str, table: str = "measures", excel: bool = False) -> bytes:
-    """The export in format `fmt` as the bytes of one file."""
+def export(store: ox.Store, fmt: str, table: str = "measures", excel: bool = False, raw_csv: bool = False) -> bytes:
+    """The export in format `fmt` as the bytes of one file (CSV cells protected against formulas unless raw)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format '{fmt}'", hint=f"choose one of: {', '.join(FORMATS)}")
     if excel and fmt not in CSV_FORMATS:
         raise UsageError(f"--excel applies to CSV output, not to {fmt}", hint="leave out --excel")
+    if raw_csv and fmt not in CSV_FORMATS:
+        raise UsageError(f"--raw-csv applies to CSV output, not to {fmt}", hint="leave out --raw-csv")
     if table != "measures" and fmt != "csv":
         raise UsageError(f"--table applies to --format csv, not to {fmt}", hint="leave out --table")
     if fmt == "csv":
         if table not in CSV_TABLES:
             raise UsageError(f"unknown table '{table}'", hint=f"choose one of: {', '.join(CSV_TABLES)}")
         header, rows = measures_table(store) if table == "measures" else statistics_table(store)
-        return csv_bytes(header, rows, excel)
+        return csv_bytes(header, rows, excel, protect=not raw_csv)
     if fmt == "jsonld":
         return export_jsonld(store)
     if fmt == "nq":
@@ -461,4 +479,4 @@ def export(store: ox.Store, fmt: str, table: str = "measures", excel: bool = Fal
     if fmt == "ttl":
         return export_turtle(store)
     layout = oxcgrt_table(store) if fmt == "oxcgrt" else coronanet_table(store)
-    return csv_bytes(*layout, excel=excel)
+    return csv_bytes(*layout, excel=excel, protect=not raw_csv)

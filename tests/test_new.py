@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -85,3 +88,24 @@ def test_unknown_kind_exits_2(runner: CliRunner) -> None:
     result = runner.invoke(main, ["new", "person"])
     assert result.exit_code == 2, result.output
     assert "measure" in result.output
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_written_skeleton_gets_normal_permissions(runner: CliRunner, tmp_path: Path, umask: int) -> None:
+    path = tmp_path / "new.ttl"
+    old = os.umask(umask)
+    try:
+        result = runner.invoke(main, ["new", "measure", "-o", str(path)])
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert not list(tmp_path.glob(".new.ttl.*"))
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc, where nobody can create a file")
+def test_unwritable_folder_exits_2_cleanly(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["new", "measure", "-o", "/proc/kb-new.ttl"])
+    assert result.exit_code == 2, result.output
+    assert "error: cannot write /proc/kb-new.ttl" in result.output and "Traceback" not in result.output
+    assert not Path("/proc/kb-new.ttl").exists()

@@ -1,23 +1,39 @@
-"""The persistent store: a failed build leaves no half-written folder and keeps the last good store."""
+"""The persistent store: published snapshots, a failed build keeps the last good one, debris is cleaned."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import pytest
 from click.testing import CliRunner
 from test_cli_core import MEASURE, add_fact, run
 
+from kb import store as kb_store
 from kb.project import Project
+
+
+def published(state: Path) -> str:
+    """The folder the store link names; asserts the state folder holds nothing else but the lock."""
+    link = state / "store"
+    assert link.is_symlink()
+    target = os.readlink(link)
+    assert target.startswith("store.") and "/" not in target
+    assert sorted(p.name for p in state.iterdir()) == sorted(["build.lock", "store", target])
+    return target
 
 
 def test_failed_build_keeps_the_last_good_store_and_leaves_no_debris(runner: CliRunner, mini_project: Project) -> None:
     add_fact(mini_project, MEASURE)
     assert run(runner, mini_project, "build").exit_code == 0
     state = mini_project.state_dir
+    good = published(state)
     good_index = (state / "store" / "index.json").read_text("utf-8")
     add_fact(mini_project, MEASURE.replace("cq:strength cq:Mandatory ;", "cq:strength cq:Mandatory"), "broken.ttl")
     failed = run(runner, mini_project, "build")
     assert failed.exit_code == 2, failed.output
     assert "facts/broken.ttl:" in failed.output and "Traceback" not in failed.output
-    assert sorted(p.name for p in state.iterdir()) == ["manifest.json", "store"]
+    assert published(state) == good
     assert (state / "store" / "index.json").read_text("utf-8") == good_index
 
 
@@ -27,3 +43,119 @@ def test_removing_a_file_rebuilds_without_its_facts(runner: CliRunner, mini_proj
     path.unlink()
     output = run(runner, mini_project, "query", "measures").output
     assert "test-daily-testing" not in output and "(0 rows)" in output
+
+
+def test_debris_of_a_killed_build_is_removed_by_the_next_build(runner: CliRunner, mini_project: Project) -> None:
+    assert run(runner, mini_project, "build").exit_code == 0
+    state = mini_project.state_dir
+    # What a build killed at various points leaves: a half-written database, a link not yet renamed, a temp file.
+    half = state / "store.k1lled00"
+    half.mkdir()
+    (half / "000009.sst").write_bytes(b"\0" * 100)
+    (half / "LOCK").write_bytes(b"")
+    os.symlink("store.k1lled00", state / "store.link.99999")
+    (state / "store.old.4242").mkdir()
+    (half / ".index.json.abc.tmp").write_text("{", "utf-8")
+    result = run(runner, mini_project, "build", "--force")
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and "store built" in result.output
+    published(state)
+    assert not half.exists() and not (state / "store.link.99999").is_symlink()
+
+
+def test_a_pinned_snapshot_survives_rebuilds_until_it_is_released(runner: CliRunner, mini_project: Project) -> None:
+    add_fact(mini_project, MEASURE)
+    store = kb_store.open_store(mini_project)
+    state = mini_project.state_dir
+    old = os.readlink(state / "store")
+    before = len(store)
+    add_fact(mini_project, MEASURE.replace("test-daily-testing", "test-other"), "other.ttl")
+    for _ in range(2):
+        result = run(runner, mini_project, "build", "--force")
+        assert result.exit_code == 0, result.output
+    new = os.readlink(state / "store")
+    assert new != old and (state / old / "index.json").is_file()
+    assert len(store) == before  # the reader still answers from the folder it opened, whole
+    assert len(kb_store.open_store(mini_project)) > before
+    del store
+    assert run(runner, mini_project, "build", "--force").exit_code == 0
+    assert not (state / old).exists()
+    published(state)
+
+
+def test_store_of_the_layout_before_snapshots_is_replaced(runner: CliRunner, mini_project: Project) -> None:
+    state = mini_project.state_dir
+    (state / "store").mkdir(parents=True)
+    (state / "store" / "index.json").write_text("{}", "utf-8")
+    (state / "manifest.json").write_text('{"format": 1, "files": {}, "triples": 0}', "utf-8")
+    add_fact(mini_project, MEASURE)
+    result = run(runner, mini_project, "query", "measures")
+    assert result.exit_code == 0, result.output
+    assert "test-daily-testing" in result.output
+    published(state)
+
+
+def test_a_build_waits_for_the_lock_and_times_out_with_exit_2(
+    runner: CliRunner, mini_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KB_LOCK_TIMEOUT", "0.3")
+    with kb_store.build_lock(mini_project):
+        result = run(runner, mini_project, "build", "--force")
+    assert result.exit_code == 2, result.output
+    assert f"waiting for another build (pid {os.getpid()}) to finish" in result.output
+    assert f"error: another build (pid {os.getpid()}) still holds" in result.output
+    assert "KB_LOCK_TIMEOUT" in result.output and "Traceback" not in result.output
+    assert not (mini_project.state_dir / "store").exists()
+    assert sorted(p.name for p in mini_project.state_dir.iterdir()) == ["build.lock"]
+    assert run(runner, mini_project, "build").exit_code == 0
+
+
+def test_lock_timeout_zero_fails_at_once(
+    runner: CliRunner, mini_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KB_LOCK_TIMEOUT", "0")
+    with kb_store.build_lock(mini_project):
+        result = run(runner, mini_project, "query", "measures")
+    assert result.exit_code == 2, result.output
+    assert "still holds" in result.output and "waiting" not in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "nan"])
+def test_bad_lock_timeout_exits_2(
+    runner: CliRunner, mini_project: Project, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("KB_LOCK_TIMEOUT", value)
+    result = run(runner, mini_project, "build", "--force")
+    assert result.exit_code == 2, result.output
+    assert "KB_LOCK_TIMEOUT" in result.output and "is not a number of seconds" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_store_files_have_normal_permissions(runner: CliRunner, mini_project: Project) -> None:
+    mask = os.umask(0o022)
+    try:
+        assert run(runner, mini_project, "build").exit_code == 0
+    finally:
+        os.umask(mask)
+    folder = mini_project.state_dir / os.readlink(mini_project.state_dir / "store")
+    assert folder.stat().st_mode & 0o777 == 0o755
+    for name in ("index.json", "manifest.json"):
+        assert (folder / name).stat().st_mode & 0o777 == 0o644
+
+
+def test_a_file_changed_during_a_build_leaves_the_store_stale(mini_project: Project) -> None:
+    path = add_fact(mini_project, MEASURE, "a-first.ttl")
+    after = mini_project.input_files().index(path) + 2  # progress counts from 1: the file read after ours
+    edited = []
+
+    def edit_once(name: str, index: int, total: int) -> None:
+        if index == after:  # our file is in the store already; the edit is not
+            path.write_text(MEASURE.replace("test-daily-testing", "test-edited-meanwhile"), "utf-8")
+            edited.append(name)
+
+    assert kb_store.build(mini_project, force=True, progress=edit_once).rebuilt
+    assert edited and not kb_store.is_fresh(mini_project)
+    index = kb_store.read_index(mini_project)
+    assert any(k.endswith("/test-daily-testing") for k in index) and not any("edited" in k for k in index)
+    assert kb_store.build(mini_project).rebuilt and kb_store.is_fresh(mini_project)
