@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from .namespaces import BASE_ID, CQ, GRAPH_BASE, PREFIXES, RDF_TYPE, XSD_DATE
+from .namespaces import BASE_ID, CQ, GRAPH_BASE, PREFIXES, RDF_TYPE, XSD_DATE, shorten
 from .periods import (
     Basis,
     Bound,
@@ -133,7 +134,8 @@ def period_quads(periods: list[Period], windows: list[Window]) -> Iterator[ox.Qu
         if b.day is not None:
             yield q(measure, f"effective{side}", _lit(b.day))
         yield q(measure, f"effective{side}Basis", ox.NamedNode(BASIS_CONCEPTS[b.basis]))
-        yield q(measure, f"effective{side}Note", ox.Literal(b.text()))
+        named = replace(b, evidence=shorten(b.evidence)) if b.evidence else b
+        yield q(measure, f"effective{side}Note", ox.Literal(named.text()))
         if b.evidence is not None:
             yield q(measure, f"effective{side}Evidence", ox.NamedNode(b.evidence))
 

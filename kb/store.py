@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .derive import derive
 from .errors import KbError, UsageError
 from .fsio import FileLock, acquire_lock, current_umask, write_atomic
 from .loader import Dataset, load_dataset
@@ -238,6 +239,9 @@ def _build_locked(project: Project, progress: Progress | None) -> BuildResult:
     try:
         store = ox.Store(str(fresh))
         store.bulk_extend(quads())
+        if progress:
+            progress("derived effective periods", len(paths), len(paths))
+        derive(store)  # a graph of its own, from the curated graphs just loaded
         store.flush()
         store.optimize()
         del store

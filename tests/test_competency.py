@@ -125,32 +125,87 @@ def test_central_area_measures_apply_in_shapingba(store) -> None:  # type: ignor
     assert not any(m.startswith(M + "beibei-letter") for m in by_measure)  # type: ignore[union-attr]
 
 
-def test_in_force_on_a_day_follows_places_and_change_links(store) -> None:  # type: ignore[no-untyped-def]
-    before = {
-        r["measure"]: r for r in ask(store, "measures-in-force-on-day", day="2022-11-10", place="place:shapingba")
-    }
-    testing = before[M + "central-daily-area-testing"]
-    assert testing["status"] == "no end stated"
-    assert testing["start_basis"] == "announced (start not stated)"
-    after = column(ask(store, "measures-in-force-on-day", day="2022-12-02", place="place:shapingba"), "measure")
-    # relaxed by 不再按行政区域开展全员核酸检测 (30 Nov / 1 Dec)
-    assert M + "central-daily-area-testing" not in after
-    assert M + "no-area-wide-testing-by-administrative-region" in after
-    first_wave = column(ask(store, "measures-in-force-on-day", day="2020-02-10", place="place:shapingba"), "measure")
-    assert M + "2020-schools-closed-until-feb-17" in first_wave
-    assert M + "2020-schools-closed-until-feb-17" not in column(
-        ask(store, "measures-in-force-on-day", day="2020-02-18", place="place:shapingba"), "measure"
-    )
+def in_force(store, day: str, place: str = "place:shapingba", **more: str) -> dict[str | None, dict[str, str | None]]:  # type: ignore[no-untyped-def]
+    return {r["measure"]: r for r in ask(store, "measures-in-force-on-day", day=day, place=place, **more)}
 
 
-def test_what_relaxed_daily_testing(store) -> None:  # type: ignore[no-untyped-def]
+def test_in_force_on_a_day_follows_places_and_attestations(store) -> None:  # type: ignore[no-untyped-def]
+    # 003 (letter, 10 Nov): 中心城区实行一天一次的区域核酸检测 — running that day, in every central district
+    on_10_nov = in_force(store, "2022-11-10")
+    testing = on_10_nov[M + "central-daily-area-testing"]
+    assert testing["status"] == "in force"
+    assert testing["applies_to"] == P + "central-urban-districts"
+    assert (testing["effective_from"], testing["effective_from_basis"]) == ("2022-11-09", "announced")
+
+
+def test_in_force_on_20_nov_lists_what_9_nov_reports_as_running_and_no_rule_of_2020(store) -> None:  # type: ignore[no-untyped-def]
+    rows = in_force(store, "2022-11-20")
+    # 003 (9 Nov): 继续配合落实扫码、测温、戴口罩、在中心城区持48小时内核酸检测阴性证明进入公共场所等疫情防控措施
+    assert rows[M + "central-public-places-48h-negative-test"]["status"] == "presumed in force"
+    # 003 (9 Nov): 目前,重庆现有感染者均在定点医疗机构进行集中隔离治疗和隔离医学观察
+    assert M + "pc136-infections-in-designated-facilities" in rows
+    assert not [m for m in rows if m and m.startswith(M + "2020-")]
+    assert {r["status"] for r in rows.values()} <= {"in force", "presumed in force"}
+    # asked for, the January-2020 rules come back as unknown, with the end of the sources' coverage as basis
+    with_unknown = in_force(store, "2022-11-20", include_unknown="true")
+    hubei = with_unknown[M + "2020-hubei-vehicles-turned-back"]
+    assert hubei["status"] == "unknown"
+    assert hubei["effective_until_basis"] == "coverage ends on 2020-01-30: unknown after"
+
+
+def test_daily_area_testing_ends_when_area_wide_testing_stops(store) -> None:  # type: ignore[no-untyped-def]
+    # 000 (30 Nov) and 001 (1 Dec): 不再按行政区域开展全员核酸检测 — ends (and relaxes) the daily area testing
+    testing = M + "central-daily-area-testing"
+    assert testing in in_force(store, "2022-11-29")
+    assert testing not in in_force(store, "2022-11-30")
+    # ended, not merely unknown: not listed even with the unknown ones
+    assert testing not in in_force(store, "2022-12-05", include_unknown="true")
+    history = ask(store, "measure-history", measure="measure:central-daily-area-testing")
+    until = [r for r in history if r["relation"] == "effective until"]
+    assert [(r["day"], r["other"]) for r in until] == [
+        ("2022-11-29", M + "no-area-wide-testing-by-administrative-region-30-nov")
+    ]
+    assert until[0]["basis"] == "ended by measure:no-area-wide-testing-by-administrative-region-30-nov on 2022-11-30"
+
+
+def test_first_wave_school_closure_is_in_force_until_its_stated_end(store) -> None:  # type: ignore[no-untyped-def]
+    # 004: 2月17日24时前我市各级各类学校不得开学
+    schools = M + "2020-schools-closed-until-feb-17"
+    assert in_force(store, "2020-02-10")[schools]["status"] == "in force"
+    assert in_force(store, "2020-02-10")[schools]["effective_until_basis"] == "stated end"
+    assert schools not in in_force(store, "2020-02-18", include_unknown="true")
+
+
+def test_what_ended_daily_testing(store) -> None:  # type: ignore[no-untyped-def]
     rows = ask(store, "measure-history", measure="measure:central-daily-area-testing")
-    relaxed_by = {
-        r["other"] for r in rows if r["direction"] == "changed by" and r["link"] == PREFIXES["cq"] + "relaxes"
-    }
-    assert M + "no-area-wide-testing-by-administrative-region" in relaxed_by
+    dates = {r["relation"]: r["day"] for r in rows if r["section"] == "1 dates"}
+    assert dates == {"announced": "2022-11-09", "attested in force": "2022-11-10"}
+    ended_by = {r["other"] for r in rows if r["section"] == "4 changed by" and r["relation"] == "ended by"}
+    relaxed_by = {r["other"] for r in rows if r["section"] == "4 changed by" and r["relation"] == "relaxed by"}
+    assert M + "no-area-wide-testing-by-administrative-region" in ended_by
+    assert ended_by == relaxed_by
     relaxations = [r for r in ask(store, "relaxations") if r["earlier"] == M + "central-daily-area-testing"]
     assert all(str(r["announced"]) > str(r["earlier_announced"]) for r in relaxations)
+
+
+def test_changes_between_the_last_days_of_dynamic_zero(store) -> None:  # type: ignore[no-untyped-def]
+    rows = ask(store, "changes-between", **{"from": "2022-11-29", "to": "2022-12-01", "place": "place:shapingba"})
+    changes = {(r["change"], r["measure"]) for r in rows}
+    assert ("ended", M + "central-daily-area-testing") in changes
+    assert ("started", M + "no-area-wide-testing-by-administrative-region") in changes
+    # 000: 符合条件的…可居家隔离 — home isolation amends centralised treatment, which goes on
+    assert ("amended", M + "pc136-infections-in-designated-facilities") in changes
+    assert all("2022-11-29" <= str(r["day"]) <= "2022-12-01" for r in rows)
+    elsewhere = ask(store, "changes-between", **{"from": "2022-11-29", "to": "2022-12-01", "place": "place:wuhan"})
+    assert M + "central-daily-area-testing" not in {r["measure"] for r in elsewhere}
+
+
+def test_parameter_history_shows_old_and_new_values_with_the_link(store) -> None:  # type: ignore[no-untyped-def]
+    # 003 (letter, 10 Nov): leaving Beibei also needs the 48-hour negative result (amends + tightens the municipal rule)
+    rows = ask(store, "parameter-history", kind="qk:test-result-validity")
+    linked = [r for r in rows if r["previous"] == M + "leaving-central-area-report-and-48h-test"]
+    assert linked and all(r["link"] == "amends" for r in linked)
+    assert all(Decimal(str(r["previous_value"])) == Decimal(48) for r in linked)
 
 
 def test_measures_with_a_stated_end(store) -> None:  # type: ignore[no-untyped-def]
