@@ -34,11 +34,13 @@ SEPARATOR = " | "
 # Extra columns of the measures CSV, after those of the `measures` query: column → link in export-measure-links.rq.
 LINK_COLUMNS = {
     "target_group": PREFIXES["cq"] + "targetGroup",
-    "relaxes": PREFIXES["cq"] + "relaxes",
-    "tightens": PREFIXES["cq"] + "tightens",
+    "ends": PREFIXES["cq"] + "ends",
     "replaces": PREFIXES["cq"] + "replaces",
+    "amends": PREFIXES["cq"] + "amends",
     "restates": PREFIXES["cq"] + "restates",
     "implements": PREFIXES["cq"] + "implements",
+    "relaxes": PREFIXES["cq"] + "relaxes",
+    "tightens": PREFIXES["cq"] + "tightens",
     "changed_by": "changed_by",
     "cites": PREFIXES["cq"] + "cites",
 }
@@ -294,10 +296,10 @@ def export_jsonld(store: ox.Store) -> bytes:
 
 # The two periods the knowledge base covers; the daily table runs over the measures' dates inside each, never between.
 PERIODS = ((date(2020, 1, 1), date(2020, 2, 29)), (date(2022, 11, 1), date(2022, 12, 31)))
-ANNOUNCED_START = "announced (start not stated)"
-CHANGE_UPDATES = {"relaxes": ("Change of Policy", "Relaxing"), "tightens": ("Change of Policy", "Strengthening")}
-CHANGE_UPDATES["replaces"] = ("Change of Policy", "")
-CHANGE_UPDATES["restates"] = ("", "")
+ANNOUNCED_START = "announced"
+# CoronaNet's update_type from the link's effect, update_level from its direction.
+UPDATE_TYPES = {"ends": "End of Policy", "replaces": "Change of Policy", "amends": "Change of Policy", "restates": ""}
+UPDATE_LEVELS = {"relaxes": "Relaxing", "tightens": "Strengthening"}
 
 
 def measure_id(iri: str | None) -> str:
@@ -336,21 +338,18 @@ def tracker_days(store: ox.Store) -> list[date]:
 
 @dataclass(frozen=True)
 class Support:
-    """A measure supporting an indicator level in a place over the days it is in force."""
+    """A measure supporting an indicator level in a place over one span of days it is in force or presumed so."""
 
     measure: str
     level: int
     start: date
     until: date | None
-    changed: date | None
     from_announcement: bool
 
     def in_force(self, day: date) -> bool:
         if day < self.start or _period_of(day) != _period_of(self.start):
             return False
-        if self.until is not None and day > self.until:
-            return False
-        return self.changed is None or day < self.changed
+        return self.until is None or day <= self.until
 
 
 def oxcgrt_table(store: ox.Store) -> tuple[list[str], list[list[str]]]:
@@ -358,15 +357,14 @@ def oxcgrt_table(store: ox.Store) -> tuple[list[str], list[list[str]]]:
     codes = [(r["indicator"] or "", r["code"] or "") for r in _named(store, "export-oxcgrt-indicators").records()]
     supports: dict[tuple[str, str], list[Support]] = defaultdict(list)
     for record in _named(store, "export-oxcgrt").records():
-        start = _day(record["start"])
+        start = _day(record["span_from"])
         if start is None or _period_of(start) is None:
             continue
         support = Support(
             measure_id(record["measure"]),
             int(record["level"] or 0),
             start,
-            _day(record["until"]),
-            _day(record["changed"]),
+            _day(record["span_until"]),
             record["start_basis"] == ANNOUNCED_START,
         )
         supports[(record["place"] or "", record["indicator"] or "")].append(support)
@@ -407,8 +405,9 @@ CORONANET_HEADER = [
     "description_zh",
     "date_announced",
     "date_start",
-    "date_start_kind",
+    "date_start_basis",
     "date_end",
+    "date_end_basis",
     "type",
     "compliance",
     "country",
@@ -425,7 +424,8 @@ def coronanet_table(store: ox.Store) -> tuple[list[str], list[list[str]]]:
     rows = []
     for record in _named(store, "export-coronanet").records():
         change = (record["change"] or "").rpartition("#")[2]
-        update_type, update_level = CHANGE_UPDATES.get(change, ("", ""))
+        direction = (record["direction"] or "").rpartition("#")[2]
+        update_type, update_level = UPDATE_TYPES.get(change, ""), UPDATE_LEVELS.get(direction, "")
         updates = " ".join(sorted(measure_id(iri) for iri in (record["updates"] or "").split()))
         values = {
             "record_id": measure_id(record["measure"]),
@@ -439,8 +439,9 @@ def coronanet_table(store: ox.Store) -> tuple[list[str], list[list[str]]]:
             "description_zh": record["description_zh"],
             "date_announced": record["date_announced"],
             "date_start": record["date_start"],
-            "date_start_kind": shorten(record["date_start_kind"]) if record["date_start_kind"] else "",
+            "date_start_basis": record["date_start_basis"],
             "date_end": record["date_end"],
+            "date_end_basis": record["date_end_basis"],
             "type": record["type"],
             "compliance": record["compliance"],
             "country": "China",

@@ -49,6 +49,7 @@ measure:test-testing-relaxed
     cq:category cat:testing ;
     cq:strength cq:Relaxation ;
     cq:appliesTo place:chongqing ;
+    cq:ends measure:test-daily-testing ;
     cq:relaxes measure:test-daily-testing ;
     cq:announced "2022-11-30"^^xsd:date ;
     cq:announcedKind cq:EventDate ;
@@ -121,7 +122,14 @@ def test_measures_csv_has_a_row_per_measure_with_links_and_parameters(runner: Cl
     assert daily["target_group"] == PREFIXES["tg"] + "central-area-residents"
     assert daily["changed_by"] == PREFIXES["measure"] + "test-testing-relaxed"
     relaxed = rows["test-testing-relaxed"]
+    assert relaxed["ends"] == PREFIXES["measure"] + "test-daily-testing"
     assert relaxed["relaxes"] == PREFIXES["measure"] + "test-daily-testing"
+    # the derived effective period, each bound with its basis
+    assert (daily["effective_from"], daily["effective_from_basis"]) == ("2022-11-09", "announced")
+    assert (daily["effective_until"], daily["effective_until_basis"]) == (
+        "2022-11-30",
+        "ended by measure:test-testing-relaxed on 2022-12-01",
+    )
     assert relaxed["in_force_from"] == "2022-12-01"
     assert relaxed["parameters"] == "" and relaxed["changed_by"] == ""
 
@@ -350,6 +358,7 @@ measure:test-schools-reopen
     cq:category cat:schools ;
     cq:strength cq:Relaxation ;
     cq:appliesTo place:chongqing ;
+    cq:ends measure:test-schools-closed ;
     cq:relaxes measure:test-schools-closed ;
     cq:announced "2022-11-18"^^xsd:date ;
     cq:announcedKind cq:EventDate ;
@@ -365,6 +374,7 @@ measure:test-schools-reopen-all
     cq:category cat:schools ;
     cq:strength cq:Relaxation ;
     cq:appliesTo place:chongqing ;
+    cq:amends measure:test-schools-reopen ;
     cq:tightens measure:test-schools-reopen ;
     cq:announced "2022-11-20"^^xsd:date ;
     cq:announcedKind cq:EventDate ;
@@ -455,11 +465,20 @@ def test_coronanet_update_chain_keeps_the_policy_id(runner: CliRunner, mini_proj
     assert rows["test-schools-advice"]["policy_id"] == "test-schools-advice"
     assert closed["type"] == "Closure and Regulation of Schools"
     assert closed["compliance"] == "Mandatory (Unspecified/Implied)"
-    assert (closed["date_announced"], closed["date_start"], closed["date_start_kind"]) == (
+    # every row has a start: the effective one, with its basis; an end only where one is known
+    assert (closed["date_announced"], closed["date_start"], closed["date_start_basis"]) == (
         "2022-11-10",
-        "",
-        "cq:NotStated",
+        "2022-11-10",
+        "announced",
     )
+    assert (closed["date_end"], closed["date_end_basis"]) == (
+        "2022-11-19",
+        "ended by measure:test-schools-reopen on 2022-11-20",
+    )
+    assert all(row["date_start"] for row in rows.values())
+    # the link's effect gives update_type, its direction update_level
+    assert (reopen["update_type"], reopen["change_link"]) == ("End of Policy", "ends")
+    assert (reopen_all["update_type"], reopen_all["change_link"]) == ("Change of Policy", "amends")
     assert closed["target_place"] == "central urban districts"
     assert closed["link"] == PREFIXES["src"] + "article-003"
 
