@@ -486,15 +486,44 @@ def new_command(kind: str, output: str | None, force: bool) -> None:
     type=click.IntRange(1, 256),
     help="HTTP threads (connections served at once).",
 )
+@click.option(
+    "--max-memory-mb",
+    default=1024,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Memory a query worker may take on top of its idle size; a query needing more is stopped "
+    "(HTTP 503). 0: no limit.",
+)
+@click.option(
+    "--max-connections",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(10, 100_000),
+    help="Open connections kept at once, idle ones included (idle ones are closed after 30 s).",
+)
+@click.option(
+    "--allow-service",
+    is_flag=True,
+    help="Let queries use SPARQL SERVICE, i.e. make this host send requests to any address (off: HTTP 400).",
+)
 @click.pass_obj
 def serve(
-    obj: _Context, host: str, port: int, timeout: float, max_result_mb: float, workers: int, threads: int
+    obj: _Context,
+    host: str,
+    port: int,
+    timeout: float,
+    max_result_mb: float,
+    workers: int,
+    threads: int,
+    max_memory_mb: int,
+    max_connections: int,
+    allow_service: bool,
 ) -> None:
     """Serve the store as a read-only SPARQL 1.1 endpoint, with a query page, until Ctrl-C.
 
     The endpoint is /sparql (GET or POST; results as JSON, XML, CSV or TSV, graphs as Turtle,
     N-Triples or JSON-LD, chosen by the Accept header or format=); / is a query page and /health
-    a health check. UPDATE is refused.
+    a health check. UPDATE is refused, and so is SERVICE unless --allow-service is given.
     """
     from .serve import ServeConfig, create_server
     from .store import open_store
@@ -507,15 +536,19 @@ def serve(
         max_result_bytes=int(max_result_mb * 1_000_000),
         workers=workers,
         threads=threads,
+        max_memory_bytes=max_memory_mb * 1_000_000 or None,
+        allow_service=allow_service,
+        connection_limit=max_connections,
     )
     server = create_server(config, host=host, port=port)
     click.echo(f"serving {server.url} (SPARQL endpoint: {server.url}sparql); Ctrl-C stops", err=True)
+    if allow_service:
+        click.echo("warning: --allow-service: queries can make this host send requests to any address", err=True)
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        click.echo("stopped", err=True)
     finally:
         server.close()
+    click.echo("stopped", err=True)
 
 
 @main.command()

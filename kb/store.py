@@ -347,3 +347,13 @@ def read_index(project: Project) -> dict[str, list]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def store_generation(path: Path) -> tuple[int, int, int] | None:
+    """An id that changes whenever a build swaps a new store into `path`; None while there is none."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    # A swapped-in folder is a new inode; the ctime tells apart a reused inode number.
+    return (stat.st_dev, stat.st_ino, stat.st_ctime_ns)
