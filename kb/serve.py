@@ -33,7 +33,7 @@ from urllib.parse import parse_qs
 
 from .errors import KbError, UsageError
 from .namespaces import PREFIXES
-from .store import store_generation
+from .store import Snapshot, pin_snapshot, store_generation
 
 # Media types the endpoint can answer with, and the short names `format=` accepts.
 RESULTS_TYPES = {
@@ -429,6 +429,7 @@ class _Engine:
         self.config = config
         self.store: Any = None
         self.generation: tuple[int, int, int] | None = None
+        self.snapshot: Snapshot | None = None
 
     def refresh(self) -> str | None:
         """Make the open store the current one; a message when there is none to open."""
@@ -447,10 +448,15 @@ class _Engine:
             return None
         _set_memory_ceiling(None)  # a second store must fit while opening
         self.store = self.generation = None  # close the old store first
+        if self.snapshot is not None:
+            self.snapshot.release()  # a later build may now remove the old folder
+            self.snapshot = None
         problem = "it changed while opening"
         for _ in range(5):
             try:
-                store = ox.Store.read_only(str(path))
+                # Pinned (a shared lock on the folder): a build never removes the folder this worker reads.
+                snapshot = pin_snapshot(path)
+                store = ox.Store.read_only(str(snapshot.path))
             except Exception as exc:
                 problem = _short(exc)
                 time.sleep(0.1)
@@ -458,9 +464,10 @@ class _Engine:
                 continue
             after = store_generation(path)
             if after == generation:
-                self.store, self.generation = store, generation
+                self.store, self.generation, self.snapshot = store, generation, snapshot
                 _set_memory_ceiling(self.config.max_memory_bytes)
                 return None
+            snapshot.release()
             generation = after
         return f"the store at {path} could not be opened: {problem}"
 
