@@ -23,7 +23,8 @@ PER_FILE = 1000
 SHARED_FACTS = ("sources.ttl", "agents.ttl", "documents.ttl")
 STRENGTHS = ("Mandatory", "Advisory", "Prohibition", "Relaxation", "Principle")
 ACTIONS = ("全员核酸检测", "居家隔离", "封控管理", "恢复堂食", "有序复工")
-CHANGES = ("relaxes", "tightens", "replaces", "restates")
+# (effect, direction or "") pairs, as curators write change links
+CHANGES = (("ends", "relaxes"), ("amends", "tightens"), ("replaces", ""), ("restates", ""), ("amends", "relaxes"))
 UNITS = (("HR", 48.0), ("DAY", 7.0), ("PER-DAY", 1.0), ("NUM", 2.0), ("PERCENT", 90.0))
 FIRST_DAY = dt.date(2020, 1, 20)
 DAYS = (dt.date(2022, 12, 31) - FIRST_DAY).days
@@ -117,7 +118,11 @@ def _measure(
         lines.append(f"    cq:parameter [ {parameter} ] ;")
     earlier = n if earlier is None else earlier
     if earlier > 0 and rng.random() < 0.2:
-        lines.append(f"    cq:{rng.choice(CHANGES)} measure:synth-{rng.randrange(earlier):07d} ;")
+        effect, direction = rng.choice(CHANGES)
+        target = f"measure:synth-{rng.randrange(earlier):07d}"
+        lines.append(f"    cq:{effect} {target} ;")
+        if direction:
+            lines.append(f"    cq:{direction} {target} ;")
     lines.append(f'    cq:announced "{day.isoformat()}"^^xsd:date ;')
     lines.append(f"    cq:announcedKind cq:{rng.choice(('StatedDate', 'EventDate'))} ;")
     if rng.random() < 0.5:

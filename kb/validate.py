@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .derive import derive
 from .errors import UsageError
 from .evidence import QuoteProblem, SourceTexts, check_quotes
 from .loader import Dataset, ParsedFile, load_file
@@ -491,6 +492,7 @@ def validate_dataset(
 ) -> Report:
     """Every check over a loaded dataset; keep only findings in `report_files` when given."""
     store = dataset.to_store()
+    derive(store)  # the derived periods, as the build makes them: checks read them (e.g. unresolved repeals)
     return _run_checks(project, store, dataset, _declared_terms(store), None, report_files, engine)
 
 

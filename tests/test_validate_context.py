@@ -31,6 +31,7 @@ measure:test-quoted
     cq:category cat:testing ;
     cq:strength cq:Advisory ;
     cq:appliesTo place:shapingba ;
+    cq:amends measure:test-measure ;
     cq:relaxes measure:test-measure ;
     cq:announced "2022-11-09"^^xsd:date ;
     cq:announcedKind cq:EventDate ;

@@ -1,0 +1,105 @@
+"""The checks of the time model each fire on a planted fault, in both validate modes (whole KB and FILE)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kb.namespaces import turtle_prefixes
+from kb.project import Project
+from kb.validate import Finding, validate_files
+
+PREFIXES = turtle_prefixes("cq", "cat", "doc", "measure", "place", "rdfs", "src", "xsd")
+
+
+def measure(name: str, extra: str = "", announced: str = "2022-11-10") -> str:
+    return f"""
+measure:{name}
+    a cq:Measure ;
+    rdfs:label "中心城区各区实行一天一次的区域核酸检测"@zh, "daily area testing ({name})"@en ;
+    cq:category cat:testing ;
+    cq:strength cq:Mandatory ;
+    cq:appliesTo place:shapingba ;
+{extra}    cq:announced "{announced}"^^xsd:date ;
+    cq:announcedKind cq:EventDate ;
+    cq:inForceFromKind cq:NotStated ;
+    cq:inForceUntilKind cq:NotStated ;
+    cq:source src:article-003 ;
+    cq:quote "中心城区各区将实行一天一次的区域核酸检测" .
+"""
+
+
+def findings(project: Project, text: str, whole: bool) -> list[Finding]:
+    path = project.facts_dir / "time-test.ttl"
+    path.write_text(PREFIXES + text, encoding="utf-8")
+    return validate_files(project, None if whole else [path]).findings
+
+
+def of(found: list[Finding], check: str) -> list[Finding]:
+    return [f for f in found if f.check == check]
+
+
+MODES = pytest.mark.parametrize("whole", [True, False], ids=["whole-kb", "file"])
+
+
+@MODES
+def test_a_clean_pair_of_linked_measures_conforms(mini_project: Project, whole: bool) -> None:
+    text = measure("t-old") + measure(
+        "t-new", "    cq:ends measure:t-old ;\n    cq:relaxes measure:t-old ;\n", announced="2022-11-20"
+    )
+    assert [f for f in findings(mini_project, text, whole) if f.severity == "violation"] == []
+
+
+@MODES
+def test_a_direction_without_an_effect_is_a_violation(mini_project: Project, whole: bool) -> None:
+    text = measure("t-old") + measure("t-new", "    cq:relaxes measure:t-old ;\n", announced="2022-11-20")
+    [finding] = of(findings(mini_project, text, whole), "change-direction-without-effect-violation")
+    assert finding.severity == "violation"
+    assert (finding.subject, finding.property) == ("measure:t-new", "cq:relaxes")
+    assert "cq:ends, cq:replaces or cq:amends" in finding.message
+    assert finding.file.endswith("time-test.ttl") and finding.line is not None
+
+
+@MODES
+def test_two_effects_on_one_measure_are_a_violation(mini_project: Project, whole: bool) -> None:
+    extra = "    cq:ends measure:t-old ;\n    cq:amends measure:t-old ;\n"
+    text = measure("t-old") + measure("t-new", extra, announced="2022-11-20")
+    [finding] = of(findings(mini_project, text, whole), "change-effect-conflict-violation")
+    assert finding.subject == "measure:t-new" and "two effects" in finding.message
+
+
+@MODES
+def test_a_measure_cannot_end_itself(mini_project: Project, whole: bool) -> None:
+    found = of(
+        findings(mini_project, measure("t-self", "    cq:ends measure:t-self ;\n"), whole), "self-change-violation"
+    )
+    assert [(f.subject, f.property) for f in found] == [("measure:t-self", "cq:ends")]
+
+
+@MODES
+def test_an_attestation_kind_of_not_stated_is_a_violation(mini_project: Project, whole: bool) -> None:
+    extra = '    cq:attestedInForce "2022-11-10"^^xsd:date ;\n    cq:attestedInForceKind cq:NotStated ;\n'
+    found = [
+        f for f in findings(mini_project, measure("t-att", extra), whole) if f.property == "cq:attestedInForceKind"
+    ]
+    assert found and all(f.severity == "violation" for f in found)
+
+
+@MODES
+def test_an_unresolved_blanket_repeal_is_a_warning_naming_each_candidate(mini_project: Project, whole: bool) -> None:
+    repeal = "    cq:repealsInconsistentWith measure:t-notice ;\n    cq:leavesUnaffected measure:t-kept ;\n"
+    text = (
+        measure("t-earlier")
+        + measure("t-kept")
+        + measure("t-notice", repeal, announced="2022-12-01").replace("place:shapingba", "place:chongqing")
+    )
+    found = of(findings(mini_project, text, whole), "blanket-repeal-unresolved-violation")
+    assert {f.severity for f in found} == {"warning"}
+    assert all(f.subject == "measure:t-notice" for f in found)
+    assert any("t-earlier" in f.message for f in found)
+    assert not any("t-kept" in f.message for f in found)  # resolved by cq:leavesUnaffected
+
+
+def test_the_shipped_facts_have_no_direction_without_effect(project: Project, tmp_path: Path) -> None:
+    assert of(validate_files(project).findings, "change-direction-without-effect-violation") == []
