@@ -388,9 +388,12 @@ def fmt_command(obj: _Context, files: tuple[str, ...], check: bool) -> None:
 
     Prefixes sorted and only those used, subjects in a stable order, `a` then rdfs:label first,
     objects sorted, blank nodes inline, 4-space indent. Comments in the header, above a subject or on
-    a predicate's line are kept; a file with a comment elsewhere is refused and left as it is. Files
-    are replaced atomically. Exit 0 when done (or, with --check, when all are canonical), 1 when
-    --check finds files to format, 2 when a file cannot be read, parsed or formatted.
+    a predicate's line are kept; a file with a comment elsewhere is refused and left as it is. No
+    triple is ever dropped: shared blank nodes, blank-node cycles, RDF-star, and anything whose
+    canonical form would not parse back to the same graph are refused, as are folders, devices,
+    FIFOs and files over 64 MB. Files are replaced atomically, keeping their permissions. Exit 0 when
+    done (or, with --check, when all are canonical), 1 when --check finds files to format, 2 when a
+    file cannot be read, parsed or formatted.
     """
     from .fmt import format_file
 
