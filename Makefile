@@ -21,7 +21,7 @@ install: ## Install the package with its test dependencies
 browser: ## Install Chromium and a CJK font from Debian when missing (browser tests use /usr/bin/chromium)
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  echo "installing chromium (Debian packages)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null; \
 	fi
 
 build: ## Compile ontology/ and facts/ into the store and print the counts
