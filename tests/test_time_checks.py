@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from kb.namespaces import turtle_prefixes
@@ -103,3 +104,34 @@ def test_an_unresolved_blanket_repeal_is_a_warning_naming_each_candidate(mini_pr
 
 def test_the_shipped_facts_have_no_direction_without_effect(project: Project, tmp_path: Path) -> None:
     assert of(validate_files(project).findings, "change-direction-without-effect-violation") == []
+
+
+def test_a_period_that_ends_before_it_starts_is_caught_by_the_derived_graph_shapes(mini_project: Project) -> None:
+    # t-new "ends" t-old, but takes effect before it: the derived period of t-old would end before it starts
+    text = measure("t-old", announced="2022-11-20") + measure(
+        "t-new", "    cq:ends measure:t-old ;\n", announced="2022-11-10"
+    )
+    found = [f for f in findings(mini_project, text, whole=True) if f.property == "cq:effectiveFrom"]
+    assert [(f.subject, f.severity) for f in found] == [("measure:t-old", "violation")]
+    assert "ends before it starts" in found[0].message
+
+
+def test_derivation_leaves_the_curated_graphs_as_the_files_say(mini_project: Project) -> None:
+    from kb.derive import DERIVED_GRAPH
+    from kb.loader import load_file
+    from kb.store import open_store
+
+    path = mini_project.facts_dir / "time-test.ttl"
+    path.write_text(
+        PREFIXES + measure("t-old") + measure("t-new", "    cq:ends measure:t-old ;\n", "2022-11-20"), "utf-8"
+    )
+    store = open_store(mini_project)
+    parsed = load_file(path, mini_project.relative(path))
+    in_store = {
+        (q.subject, q.predicate, q.object)
+        for q in store.quads_for_pattern(None, None, None, None)
+        if q.graph_name.value == parsed.graph
+    }
+    assert len(in_store) == len(parsed.triples)  # nothing added to (or lost from) the file's graph
+    derived = list(store.quads_for_pattern(None, None, None, ox.NamedNode(DERIVED_GRAPH)))
+    assert derived and all(q.graph_name.value == DERIVED_GRAPH for q in derived)
