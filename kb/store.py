@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .derive import derive
+from .derive import Facts, derive
 from .errors import KbError, UsageError
 from .fsio import FileLock, acquire_lock, current_umask, write_atomic
 from .loader import Dataset, load_dataset
@@ -222,6 +222,7 @@ def _build_locked(project: Project, progress: Progress | None) -> BuildResult:
         prints[name][2] = _digest(project.root / name)
     subject_index: dict[str, list[str | int]] = {}
     counts = {"files": 0, "triples": 0}
+    facts = Facts()  # what the derivation needs, gathered as the quads stream into the store
 
     def quads() -> Iterator[ox.Quad]:
         # One file at a time: memory holds one file's triples, not the whole knowledge base's.
@@ -233,7 +234,9 @@ def _build_locked(project: Project, progress: Progress | None) -> BuildResult:
                 counts["triples"] += len(parsed.triples)
                 for subject, block in parsed.blocks.items():
                     subject_index[subject] = [parsed.name, block.start, block.end]
-                yield from Dataset([parsed]).quads()
+                for quad in Dataset([parsed]).quads():
+                    facts.see(quad)
+                    yield quad
 
     fresh = Path(tempfile.mkdtemp(dir=state, prefix=PREFIX))
     try:
@@ -241,7 +244,7 @@ def _build_locked(project: Project, progress: Progress | None) -> BuildResult:
         store.bulk_extend(quads())
         if progress:
             progress("derived effective periods", len(paths), len(paths))
-        derive(store)  # a graph of its own, from the curated graphs just loaded
+        derive(store, facts)  # a graph of its own, from the curated quads just loaded
         store.flush()
         store.optimize()
         del store
