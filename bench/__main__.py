@@ -89,12 +89,14 @@ results.serialize(sys.argv[2], format='nt', encoding='utf-8')
 WARM_QUERIES = """
 import json, statistics, sys, time
 import pyoxigraph as ox
+from kb.export import QUERY_DIR as EXPORT_QUERY_DIR
 from kb.query import named_queries, run_query
 store = ox.Store.read_only(sys.argv[1])
 params = json.loads(sys.argv[2])
 repeat = int(sys.argv[3])
 out = {}
-for name, query in named_queries().items():
+feeds = {f"export-{q.name}": q for q in named_queries(EXPORT_QUERY_DIR).values()}
+for name, query in {**named_queries(), **feeds}.items():
     bindings = {p.name: params[p.name] for p in query.params if p.required}
     times = []
     for _ in range(repeat):

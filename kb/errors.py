@@ -41,3 +41,7 @@ class QueryError(KbError):
 
 class UsageError(KbError):
     """The command was called with options that do not fit."""
+
+
+class ExportError(KbError):
+    """An export cannot be made or written."""

@@ -64,6 +64,11 @@ def named_queries(directory: Path = QUERY_DIR) -> dict[str, NamedQuery]:
     return queries
 
 
+def load_query(path: Path) -> NamedQuery:
+    """One query file by its path, named by its file name (a feed outside the catalogue, e.g. queries/export/)."""
+    return parse_header(path.stem, path, path.read_text("utf-8"))
+
+
 def get_named_query(name: str) -> NamedQuery:
     """One named query, or a QueryError listing near names."""
     queries = named_queries()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from .errors import KbError
+from .media import GRAPH_TYPES, READ_GRAPHS, READ_RESULTS, RESULTS_TYPES
 from .namespaces import sparql_prologue
 from .query import QueryResult, bind_params, parse_term
 
@@ -23,14 +24,8 @@ _ACCEPT = (
     "application/sparql-results+json, application/sparql-results+xml;q=0.9,"
     " application/n-triples;q=0.8, text/turtle;q=0.7"
 )
-_RESULT_FORMATS = {
-    "application/sparql-results+json": "JSON",
-    "application/json": "JSON",
-    "application/sparql-results+xml": "XML",
-    "application/xml": "XML",
-    "text/tab-separated-values": "TSV",
-}
-_GRAPH_FORMATS = {"application/n-triples": "N_TRIPLES", "text/plain": "N_TRIPLES", "text/turtle": "TURTLE"}
+_RESULT_FORMATS = {media: name for media, name in RESULTS_TYPES.items() if name in READ_RESULTS}
+_GRAPH_FORMATS = {media: name for media, name in GRAPH_TYPES.items() if name in READ_GRAPHS}
 PushProgress = Callable[[str, int, int, int], None]
 
 

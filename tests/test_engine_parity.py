@@ -17,6 +17,7 @@ import pytest
 import rdflib
 
 from bench.synth import generate
+from kb.export import QUERY_DIR as EXPORT_QUERY_DIR
 from kb.namespaces import PREFIXES
 from kb.project import Project
 from kb.query import NamedQuery, bind_params, named_queries, parse_term, run_query
@@ -40,7 +41,8 @@ RDFLIB_QUIRKS = {
     "export-coronanet": "rdflib raises NotBoundError for a projected expression over an unbound ?groupLabel, "
     "where the spec leaves the cell empty (pyoxigraph does)",
 }
-QUERIES = named_queries()
+# The named queries and the export's own feeds (kb/queries/export/, here named export-<file>).
+QUERIES = {**named_queries(), **{f"export-{q.name}": q for q in named_queries(EXPORT_QUERY_DIR).values()}}
 
 
 @pytest.fixture(scope="module")

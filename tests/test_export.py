@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import json
 import os
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from rdflib.compare import isomorphic
 from kb import export as export_module
 from kb.cli import export as export_command
 from kb.cli import main
+from kb.export import tables as export_tables
 from kb.namespaces import PREFIXES, turtle_prefixes
 from kb.project import Project
 from kb.query import get_named_query, run_query
@@ -143,6 +146,31 @@ def test_measures_csv_columns_start_with_those_of_the_measures_query(mini_projec
     assert {"target_group", "parameters", "relaxes", "replaces", "cites", "changed_by"} <= set(header)
 
 
+def test_exports_read_their_own_feeds_not_the_user_questions(
+    mini_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_fact(mini_project, FACTS)
+    store = open_store(mini_project)
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an export read the catalogue of user questions")
+
+    import kb.query
+
+    for module in (kb.query, *(m for name, m in sys.modules.items() if name.startswith("kb.export"))):
+        for name in ("get_named_query", "named_queries"):
+            monkeypatch.setattr(module, name, refused, raising=False)
+    for fmt in export_module.FORMATS:
+        assert export_module.export(store, fmt)
+    assert export_module.export(store, "csv", table="statistics")
+
+
+def test_every_export_feed_is_used() -> None:
+    used = "".join(path.read_text("utf-8") for path in Path(export_module.__file__).parent.glob("*.py"))
+    for path in sorted(export_module.QUERY_DIR.glob("*.rq")):
+        assert f'feed(store, "{path.stem}")' in used, path.name
+
+
 def test_real_measures_csv_has_as_many_rows_as_the_measures_query(runner: CliRunner, project: Project) -> None:
     result = run(runner, project, "--format", "csv")
     assert result.exit_code == 0, result.output
@@ -217,6 +245,18 @@ def test_real_jsonld_round_trips(runner: CliRunner, project: Project) -> None:
     assert result.exit_code == 0, result.output
     parsed = rdflib.Graph().parse(data=result.stdout, format="json-ld")
     assert isomorphic(parsed, union_graph(store_dataset(project)))
+
+
+@pytest.mark.xfail(
+    reason="rdflib's JSON-LD serializer writes a blank node under a term coerced to @id (cq:parameter) as a bare "
+    "reference and drops its triples (RDFLib/rdflib-jsonld#28), so kb/export/rdf.py compacts by itself; "
+    "once this passes, rdflib's serializer may replace the compactor",
+    strict=True,
+)
+def test_rdflib_jsonld_serializer_round_trips_with_the_published_context() -> None:
+    graph = rdflib.Graph().parse(data=FACTS, format="turtle")
+    data = graph.serialize(format="json-ld", context=export_module.load_context(), auto_compact=True)
+    assert isomorphic(rdflib.Graph().parse(data=data, format="json-ld"), graph)
 
 
 def test_nquads_keep_one_graph_per_file_and_round_trip(runner: CliRunner, mini_project: Project) -> None:
@@ -491,7 +531,7 @@ def test_real_tracker_layouts_have_a_row_per_measure_and_place_day(runner: CliRu
     assert len(read_csv(coronanet.stdout)) == len(measures.rows)
     oxcgrt = run(runner, project, "--format", "oxcgrt")
     assert oxcgrt.exit_code == 0, oxcgrt.output
-    places = run_query(store, get_named_query("export-oxcgrt-places").text)
+    places = export_module.feed(store, "oxcgrt-places")
     assert len(read_csv(oxcgrt.stdout)) == len(places.rows) * len(export_module.tracker_days(store))
 
 
@@ -553,7 +593,7 @@ def test_csv_cells_that_start_a_formula_get_a_quote_mark(runner: CliRunner, mini
     for text in (measures.stdout, statistics.stdout, coronanet.stdout, oxcgrt.stdout):
         for line in csv.reader(io.StringIO(text)):
             for cell in line:
-                assert not cell.startswith(DANGEROUS) or export_module._PLAIN_NUMBER.fullmatch(cell), cell
+                assert not cell.startswith(DANGEROUS) or export_tables._PLAIN_NUMBER.fullmatch(cell), cell
     assert any("'=2+3" in line for line in oxcgrt.stdout.splitlines())
 
 
@@ -607,3 +647,26 @@ def test_export_over_an_existing_file_keeps_its_mode(runner: CliRunner, mini_pro
     result = run(runner, mini_project, "--format", "nq", "-o", str(target))
     assert result.exit_code == 0, result.output
     assert target.stat().st_mode & 0o777 == 0o640 and target.read_text("utf-8") != "old"
+
+
+def _kb_imports(package: Path) -> set[str]:
+    """The kb modules that the files of a package import (relative imports resolved, names included)."""
+    found: set[str] = set()
+    for path in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                parts = ["kb", package.name][: 3 - node.level] if node.level else []
+                base = ".".join([*parts, *([node.module] if node.module else [])])
+                names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            found.update(name for name in names if name == "kb" or name.startswith("kb."))
+    return found
+
+
+def test_export_never_imports_timeline_validate_or_serve() -> None:
+    imports = _kb_imports(Path(export_module.__file__).parent)
+    assert "kb.store" in imports or "kb.query" in imports  # the resolution sees the package's own imports
+    assert sorted(name for name in imports if name.startswith(("kb.timeline", "kb.validate", "kb.serve"))) == []

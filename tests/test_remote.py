@@ -19,13 +19,15 @@ from click.testing import CliRunner
 
 from bench.synth import generate
 from kb.cli import main
+from kb.export import QUERY_DIR as EXPORT_QUERY_DIR
 from kb.project import Project
 from kb.query import named_queries, run_query
 from kb.remote import RemoteError, parse_response, query_remote
 from kb.store import open_store
 from tests.test_engine_parity import PARAM_SAMPLES, _canonical
 
-QUERIES = named_queries()
+# The named queries and the export's own feeds (kb/queries/export/, here named export-<file>).
+QUERIES = {**named_queries(), **{f"export-{q.name}": q for q in named_queries(EXPORT_QUERY_DIR).values()}}
 
 
 def _oxigraph() -> str:
@@ -166,3 +168,13 @@ def test_unknown_content_type_is_refused() -> None:
     assert result.kind == "ask" and result.boolean is True
     graph = parse_response("application/n-triples", b"<http://a> <http://b> <http://c> .\n")
     assert graph.triples == [ox.Triple(ox.NamedNode("http://a"), ox.NamedNode("http://b"), ox.NamedNode("http://c"))]
+
+
+def test_an_answer_that_cannot_be_read_back_is_refused_by_its_media_type() -> None:
+    # The endpoint can send CSV results and JSON-LD graphs (kb/media.py); a remote answer in them is not read.
+    with pytest.raises(RemoteError, match="answered with text/csv, not SPARQL results"):
+        parse_response("text/csv; charset=utf-8", b"n\r\n1\r\n")
+    with pytest.raises(RemoteError, match="answered with application/ld\\+json, not SPARQL results"):
+        parse_response("application/ld+json", b"{}")
+    tsv = parse_response("text/tab-separated-values", b'?n\n"1"\n')
+    assert tsv.variables == ["n"] and tsv.rows == [[ox.Literal("1")]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import http.server
 import io
@@ -32,8 +33,8 @@ from click.testing import CliRunner
 from bench.synth import generate
 from kb.cli import main
 from kb.project import Project
-from kb.query import named_queries, run_query
-from kb.serve import MAX_QUERY_CHARS, RunningServer, ServeConfig, create_server, service_refusal
+from kb.query import NamedQuery, named_queries, run_query
+from kb.serve import MAX_QUERY_CHARS, RunningServer, ServeConfig, create_server, query_page, service_refusal
 from kb.store import build
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -266,6 +267,22 @@ def test_query_page_is_self_contained(server: RunningServer) -> None:
     assert set(parser.options) == set(named_queries())
 
 
+def test_query_page_escapes_names_descriptions_and_query_texts() -> None:
+    name = 'x"><b>bold</b>'
+    description = 'say "hi" <script>alert(1)</script>'
+    hostile = NamedQuery(name, Path("x.rq"), description, (), "ASK {} # </script><script>alert(2)")
+    page = query_page(ServeConfig(Path("/nowhere"), timeout=2.5, max_result_bytes=1234), [hostile]).decode()
+    assert "<script>alert" not in page and "<b>" not in page
+    assert "Limits: 2.5 s per query, 1234 bytes per result." in page
+    parser = _PageParser()
+    parser.feed(page)
+    assert parser.options == [name]
+    # The query texts sit in a JSON script block that no text can close.
+    block = re.search(r'<script id="named" type="application/json">(.*?)</script>', page, re.DOTALL)
+    assert block is not None
+    assert json.loads(block.group(1)) == {name: hostile.text}
+
+
 def test_time_limit_stops_a_query_and_the_server_answers_on(store_path: Path) -> None:
     running = _start(store_path, timeout=1.0)
     try:
@@ -404,7 +421,7 @@ def test_a_worker_cannot_open_a_network_socket_even_past_the_check(listener: soc
     code = f"""
 import socket
 import pyoxigraph as ox
-from kb.serve import _deny_network
+from kb.serve.pool import _deny_network
 assert _deny_network()
 socket.socketpair()  # the pipe to the server is a Unix socket: still allowed
 try:
@@ -707,3 +724,26 @@ def test_ctrl_c_stops_the_server_and_its_workers_without_a_traceback(store_path:
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(pid) for pid in workers)
+
+
+def _kb_imports(package: Path) -> set[str]:
+    """The kb modules that the files of a package import (relative imports resolved, names included)."""
+    found: set[str] = set()
+    for path in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                parts = ["kb", package.name][: 3 - node.level] if node.level else []
+                base = ".".join([*parts, *([node.module] if node.module else [])])
+                names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            found.update(name for name in names if name == "kb" or name.startswith("kb."))
+    return found
+
+
+def test_serve_never_imports_timeline_validate_or_export() -> None:
+    imports = _kb_imports(ROOT / "kb" / "serve")
+    assert "kb.store" in imports or "kb.query" in imports  # the resolution sees the package's own imports
+    assert sorted(name for name in imports if name.startswith(("kb.timeline", "kb.validate", "kb.export"))) == []
