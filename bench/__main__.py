@@ -124,6 +124,8 @@ def _result_keys(path: Path) -> list[tuple[str, str, str, str]]:
         parts = [graph.value(result, p) for p in (SH.focusNode, SH.resultPath, SH.resultSeverity)] + [shape]
         keys.append(tuple("_" if isinstance(t, rdflib.BNode) or t is None else str(t) for t in parts))
     return sorted(keys)  # type: ignore[arg-type]
+
+
 DERIVE = """
 import json, sys, time
 import pyoxigraph as ox
