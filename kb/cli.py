@@ -194,7 +194,9 @@ def query(
 
 def _finding_line(finding) -> str:  # type: ignore[no-untyped-def]
     where = f"{finding.file}:{finding.line}" if finding.file else "-"
-    if finding.file and finding.column:
+    if finding.file and not finding.line:
+        where = f"{finding.file} (line unknown)"
+    elif finding.file and finding.column:
         where += f":{finding.column}"
     text = f"{finding.severity:<9} {where}  {finding.subject or '-'}  {finding.property or '-'}  {finding.message}"
     if finding.message_zh:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from .errors import LoadError
+from .loader import MAX_FILE_BYTES, printable, read_input
 from .namespaces import CQ
 from .query import select
 
@@ -31,8 +35,8 @@ def closest_passage(quote: str, text: str) -> str:
 class QuoteProblem:
     """A quote that is not in its sources, or a source whose text file is missing."""
 
-    subject: str
-    kind: str  # "not-found" | "no-source" | "source-file-missing"
+    subject: str  # an IRI, or _:id for a blank node
+    kind: str  # "not-found" | "no-source" | "source-file-missing" | "source-file-refused"
     quote: str
     detail: str
 
@@ -45,27 +49,69 @@ SELECT ?s ?q ?src ?file WHERE {
 
 
 class SourceTexts:
-    """Source texts by file name, read once and normalised."""
+    """Source texts by file name, read once and normalised; only regular files directly inside `directory`."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._cache: dict[str, str | None] = {}
+        self._refused: dict[str, str | None] = {}
+
+    def refusal(self, name: str) -> str | None:
+        """Why `name` cannot be read as a source text (None when it can, or is simply missing)."""
+        if name not in self._refused:
+            self._refused[name] = self._why_not(name)
+        return self._refused[name]
+
+    def _why_not(self, name: str) -> str | None:
+        if (
+            not name.strip()
+            or "/" in name
+            or "\\" in name
+            or ".." in name
+            or os.path.isabs(name)
+            or printable(name) != name
+        ):
+            return "must be the name of a file directly inside facts/sources/ (no folder, no absolute path, no '..')"
+        path = self.directory / name
+        try:
+            inside = path.resolve().is_relative_to(self.directory.resolve())
+            info = os.stat(path)
+        except FileNotFoundError:
+            return None if not path.is_symlink() else "is a symbolic link to nothing"
+        except (OSError, RuntimeError):
+            return "cannot be read"
+        if not inside:
+            return "is a symbolic link leading outside facts/sources/"
+        if not stat.S_ISREG(info.st_mode):
+            return "is not a regular file (a folder, device, FIFO or socket)"
+        if info.st_size > MAX_FILE_BYTES:
+            return f"is larger than the limit of {MAX_FILE_BYTES // (1024 * 1024)} MB per file"
+        return None
 
     def get(self, name: str) -> str | None:
+        """The normalised text, or None when the file is missing or refused (nothing of it is read then)."""
         if name not in self._cache:
-            path = self.directory / name
-            try:
-                self._cache[name] = normalise(path.read_text("utf-8"))
-            except (OSError, UnicodeDecodeError):
-                self._cache[name] = None
+            self._cache[name] = None
+            if self.refusal(name) is None:
+                try:
+                    self._cache[name] = normalise(read_input(self.directory / name).decode("utf-8"))
+                except LoadError as exc:
+                    if exc.message != "file not found":
+                        self._refused[name] = exc.message
+                except UnicodeDecodeError:
+                    self._refused[name] = "is not UTF-8 text"
         return self._cache[name]
+
+
+def _key(term: ox.NamedNode | ox.BlankNode) -> str:
+    return term.value if isinstance(term, ox.NamedNode) else "_:" + term.value
 
 
 def check_quotes(store: ox.Store, texts: SourceTexts, subjects: set[str] | None = None) -> list[QuoteProblem]:
     """Every quote of every subject (or of the given subjects) checked against its sources."""
     by_subject: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
     for row in select(store.query(_QUERY, prefixes={"cq": CQ}, use_default_graph_as_union=True)):
-        subject = row["s"].value
+        subject = _key(row["s"])
         if subjects is not None and subject not in subjects:
             continue
         src, file = row["src"], row["file"]
@@ -84,6 +130,10 @@ def check_quotes(store: ox.Store, texts: SourceTexts, subjects: set[str] | None 
             if file is None:
                 continue
             text = texts.get(file)
+            refusal = texts.refusal(file)
+            if refusal is not None:
+                problems.append(QuoteProblem(subject, "source-file-refused", quote, refusal))
+                continue
             if text is None:
                 problems.append(QuoteProblem(subject, "source-file-missing", quote, f"{texts.directory.name}/{file}"))
                 continue

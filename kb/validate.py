@@ -6,8 +6,12 @@ The outcome is a Report of findings, never an exception: "the facts do not confo
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import logging
+import os
+import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +21,8 @@ import pyoxigraph as ox
 from .derive import derive
 from .errors import UsageError
 from .evidence import QuoteProblem, SourceTexts, check_quotes
-from .loader import Dataset, ParsedFile, load_file
-from .namespaces import PREFIXES, RDF_TYPE, STANDARD_NAMESPACES, expand, shorten
+from .loader import Dataset, ParsedFile, load_file, printable
+from .namespaces import GRAPH_BASE, PREFIXES, RDF_TYPE, STANDARD_NAMESPACES, expand, shorten
 from .project import Project
 from .query import QUERY_DIR, run_query, select
 
@@ -95,24 +99,57 @@ class _Locator:
     def where(self, subject: str, prop: str | None, graph: str | None = None) -> list[tuple[str, int]]:
         """(file, line) of a subject's property in each file that describes the subject (or in `graph`'s file).
 
-        A subject described in several files is reported in each, so that checking one of them in the
-        context of the others gives the same findings for it as checking the whole knowledge base.
+        `subject` is an IRI or _:id. A subject described in several files is reported in each, so that checking
+        one of them in the context of the others gives the same findings for it as checking the whole knowledge
+        base. Where no line can be found (a [] subject, an IRI written in a way the scan does not resolve),
+        the place is the file, line 0: a finding is never dropped for want of a line.
         """
         places = []
+        term = _node(subject)
         for parsed in self.dataset.files:
             if graph is not None and parsed.graph != graph:
                 continue
-            line = parsed.line_of(subject, prop)
-            if line is not None:
-                places.append((parsed.name, line))
+            line = parsed.line_of(subject, prop) if subject else None
+            if line is None:
+                if term is None or not self._describes(parsed.graph, term):
+                    continue
+                line = _line(parsed, subject, prop)
+            places.append((parsed.name, line))
         return places or [("", 0)]
+
+    def _describes(self, graph: str, term: ox.NamedNode | ox.BlankNode) -> bool:
+        quads = self.store.quads_for_pattern(term, None, None, ox.NamedNode(graph))
+        return next(iter(quads), None) is not None
+
+
+def _line(parsed: ParsedFile, subject: str, prop: str | None) -> int:
+    """The line of a subject the file describes: the fast scan's, else the exact scan's, else 0 (unknown)."""
+    line = parsed.line_of(subject, prop)
+    if line is None and parsed.rescan():
+        line = parsed.line_of(subject, prop)
+    return line or 0
+
+
+def _node(key: str) -> ox.NamedNode | ox.BlankNode | None:
+    """The node an IRI or _:id stands for (None when it is neither)."""
+    try:
+        return ox.BlankNode(key[2:]) if key.startswith("_:") else ox.NamedNode(key) if key else None
+    except ValueError:
+        return None
+
+
+def _key(term: ox.NamedNode | ox.BlankNode) -> str:
+    return term.value if isinstance(term, ox.NamedNode) else "_:" + term.value
+
+
+def _display(key: str) -> str:
+    """How a subject is shown: its prefixed name, or [] for a blank node (its id differs from one parse to the next)."""
+    return "[]" if key.startswith("_:") else shorten(key)
 
 
 def _term_text(term: object) -> str:
-    if isinstance(term, ox.NamedNode):
-        return shorten(term.value)
-    if isinstance(term, ox.BlankNode):
-        return "_:" + term.value
+    if isinstance(term, ox.NamedNode | ox.BlankNode):
+        return _display(_key(term))
     return "" if term is None else str(term)
 
 
@@ -223,7 +260,8 @@ def _shacl_findings(
             _prune_results(results, {_to_rdflib(node) for node in focus})
         report_nt = results.serialize(format="nt", encoding="utf-8")
     report = ox.Store()
-    report.load(report_nt, format=ox.RdfFormat.N_TRIPLES)
+    # parse keeps blank node labels (Store.load renames them): a blank focus node is then found in the data
+    report.extend(ox.parse(report_nt, format=ox.RdfFormat.N_TRIPLES))
     query = """
     SELECT ?r ?focus ?path ?severity ?value WHERE {
       ?r a sh:ValidationResult ; sh:focusNode ?focus ; sh:resultSeverity ?severity .
@@ -247,12 +285,11 @@ def _shacl_findings(
             links = list(locator.store.quads_for_pattern(row["focus"], None, row["value"]))
             path = links[0].predicate if links else path
         prop = path.value if isinstance(path, ox.NamedNode) else ""
-        subject = focus_node.value if isinstance(focus_node, ox.NamedNode) else ""
         value = row["value"]
         message = messages["en"] or "does not conform to the shapes"
         if value is not None and not isinstance(value, ox.BlankNode):
             message += f" (value: {_term_text(value)})"
-        for file, line in locator.where(subject, prop or None) if subject else [("", 0)]:
+        for file, line in locator.where(_key(focus_node), prop or None):
             findings.append(
                 Finding(
                     file=file,
@@ -271,11 +308,41 @@ def _shacl_findings(
 
 def _evidence_findings(store: ox.Store, locator: _Locator, project: Project) -> list[Finding]:
     quote, source = PREFIXES["cq"] + "quote", PREFIXES["cq"] + "source"
+    texts = SourceTexts(project.sources_dir)
     findings = []
-    for problem in check_quotes(store, SourceTexts(project.sources_dir)):
+    for problem in check_quotes(store, texts):
         for file, line in locator.where(problem.subject, quote if problem.kind == "not-found" else source):
             findings.append(_evidence_finding(file, line, problem))
-    return sorted(set(findings))
+    return sorted(set(findings + _file_name_findings(store, locator, texts)))
+
+
+def _file_name_findings(store: ox.Store, locator: _Locator, texts: SourceTexts) -> list[Finding]:
+    """Each cq:fileName that names something other than a regular file inside facts/sources/."""
+    file_name = PREFIXES["cq"] + "fileName"
+    findings = []
+    for quad in store.quads_for_pattern(None, ox.NamedNode(file_name), None, None):
+        if not isinstance(quad.object, ox.Literal) or isinstance(quad.subject, ox.Triple):
+            continue
+        texts.get(quad.object.value)
+        refusal = texts.refusal(quad.object.value)
+        if refusal is None:
+            continue
+        subject = _key(quad.subject)
+        for file, line in locator.where(subject, file_name):
+            findings.append(
+                Finding(
+                    file,
+                    line,
+                    "violation",
+                    _display(subject),
+                    "cq:fileName",
+                    f"cq:fileName «{quad.object.value}» {refusal}: the file was not read",
+                    "来源文件名须指向 facts/sources/ 中的普通文件；该文件未被读取",
+                    "give the name of the article's text file in facts/sources/ (e.g. 003_3f5591fb49c74a46.txt)",
+                    "evidence",
+                )
+            )
+    return findings
 
 
 # kind → (property, message, message in Chinese, hint); {quote} and {detail} are filled in
@@ -298,6 +365,12 @@ _EVIDENCE_TEXTS = {
         "来源文本文件缺失",
         "put the article's text in facts/sources/ or correct cq:fileName",
     ),
+    "source-file-refused": (
+        "cq:source",
+        "the quote cannot be checked: its source's cq:fileName {detail}, so it was not read",
+        "无法核对引文：来源文件名不合规，未读取该文件",
+        "name a plain text file that lies in facts/sources/ itself",
+    ),
 }
 
 
@@ -308,7 +381,7 @@ def _evidence_finding(file: str, line: int, problem: QuoteProblem) -> Finding:
         file,
         line,
         "violation",
-        shorten(problem.subject),
+        _display(problem.subject),
         prop,
         message.format(**fill),
         message_zh,
@@ -317,7 +390,11 @@ def _evidence_finding(file: str, line: int, problem: QuoteProblem) -> Finding:
     )
 
 
+_ONTOLOGY_GRAPHS = GRAPH_BASE + "ontology/"
+
+
 def _declared_terms(store: ox.Store, exclude_graphs: set[str] = frozenset()) -> set[str]:  # type: ignore[assignment]
+    """Terms declared in ontology/ (a declaration in a fact file does not count: see _declaration_findings)."""
     # VALUES, not FILTER(?k IN …): oxigraph then looks the kinds up in its index instead of scanning every
     # rdf:type triple (1 s → 3 ms against a 1M-measure store).
     rows = store.query(
@@ -326,7 +403,153 @@ def _declared_terms(store: ox.Store, exclude_graphs: set[str] = frozenset()) -> 
         "cq:DateKind owl:Ontology } GRAPH ?g { ?t a ?k } }",
         prefixes=PREFIXES,
     )
-    return {row["t"].value for row in select(rows) if row["g"].value not in exclude_graphs}
+    return {
+        row["t"].value
+        for row in select(rows)
+        if row["g"].value.startswith(_ONTOLOGY_GRAPHS) and row["g"].value not in exclude_graphs
+    }
+
+
+# What declares vocabulary: being typed as one of these classes (or a subclass of a SKOS class in the
+# ontology), or being the subject of one of these properties, or of any SHACL property.
+def _iris(names: str) -> frozenset[str]:
+    return frozenset(expand(name) or name for name in names.split())
+
+
+_VOCABULARY_CLASSES = _iris(
+    "owl:Class rdfs:Class rdfs:Datatype owl:Restriction owl:Ontology rdf:Property owl:ObjectProperty "
+    "owl:DatatypeProperty owl:AnnotationProperty owl:FunctionalProperty owl:InverseFunctionalProperty "
+    "owl:TransitiveProperty owl:SymmetricProperty owl:AsymmetricProperty owl:ReflexiveProperty "
+    "owl:IrreflexiveProperty skos:Concept skos:ConceptScheme skos:Collection skos:OrderedCollection sh:NodeShape "
+    "sh:PropertyShape sh:Shape cq:Category cq:Strength cq:TargetGroup cq:QuantityKind cq:StatisticType cq:DateKind"
+)
+_VOCABULARY_PROPERTIES = _iris(
+    "rdfs:subClassOf rdfs:subPropertyOf rdfs:domain rdfs:range owl:equivalentClass owl:equivalentProperty "
+    "owl:inverseOf owl:disjointWith skos:inScheme skos:topConceptOf skos:hasTopConcept skos:member skos:broader "
+    "skos:narrower skos:broaderTransitive skos:narrowerTransitive skos:related skos:exactMatch skos:closeMatch "
+    "skos:broadMatch skos:narrowMatch skos:relatedMatch"
+)
+_SKOS_CLASSES = _iris("skos:Concept skos:ConceptScheme skos:Collection")
+
+
+def _vocabulary_classes(store: ox.Store) -> set[str]:
+    """The classes whose instances are vocabulary: the fixed list and the ontology's subclasses of SKOS classes."""
+    sub = PREFIXES["rdfs"] + "subClassOf"
+    parents: dict[str, set[str]] = {}
+    for quad in store.quads_for_pattern(None, ox.NamedNode(sub), None, None):
+        graph = quad.graph_name
+        in_ontology = isinstance(graph, ox.NamedNode) and graph.value.startswith(_ONTOLOGY_GRAPHS)
+        if in_ontology and isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.NamedNode):
+            parents.setdefault(quad.subject.value, set()).add(quad.object.value)
+    classes = set(_VOCABULARY_CLASSES)
+    for start in parents:
+        seen, todo = set(), [start]
+        while todo:
+            node = todo.pop()
+            if node in _SKOS_CLASSES:
+                classes.add(start)
+                break
+            if node not in seen:
+                seen.add(node)
+                todo.extend(parents.get(node, ()))
+    return classes
+
+
+def _declaration_findings(files: Iterable[ParsedFile], locator: _Locator) -> list[Finding]:
+    """A fact file that declares a class, property, concept or shape: vocabulary belongs in ontology/."""
+    classes = _vocabulary_classes(locator.store)
+    findings = []
+    for parsed in files:
+        seen: set[tuple[str, str, str]] = set()
+        for triple in parsed.triples:
+            predicate, obj = triple.predicate.value, triple.object
+            if predicate == RDF_TYPE and isinstance(obj, ox.NamedNode) and obj.value in classes:
+                what = f"a {shorten(obj.value)}"
+            elif predicate in _VOCABULARY_PROPERTIES or predicate.startswith(PREFIXES["sh"]):
+                what = f"{shorten(predicate)} {_term_text(obj)}"
+            else:
+                continue
+            subject = _key(locator.owner(triple.subject))  # type: ignore[arg-type]
+            if (subject, predicate, what) in seen:
+                continue
+            seen.add((subject, predicate, what))
+            findings.append(
+                Finding(
+                    parsed.name,
+                    _line(parsed, subject, predicate),
+                    "violation",
+                    _display(subject),
+                    shorten(predicate),
+                    f"a fact file cannot declare vocabulary ({_display(subject)} {what}): classes, properties, "
+                    "concepts, schemes and shapes belong in ontology/",
+                    "事实文件不得声明词汇：类、属性、概念、概念体系和约束须在 ontology/ 中定义",
+                    "use a term the ontology declares; a new term is proposed as a change to ontology/ "
+                    "(docs/modelling.md)",
+                    "vocabulary-declaration",
+                )
+            )
+    return findings
+
+
+# Literals: no control characters (but TAB, LF and CR in free text such as rdfs:comment), and no bidirectional
+# overrides (they make text display other than it is); one-line text has no TAB, LF or CR either.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_ONE_LINE = _iris("cq:quote rdfs:label skos:prefLabel skos:altLabel cq:fileName cq:position")
+_QUOTE = PREFIXES["cq"] + "quote"
+MIN_QUOTE_CHARS = 4
+
+
+def _bad_characters(text: str, one_line: bool) -> list[str]:
+    allowed = "" if one_line else "\t\n\r"
+    return sorted({c for c in text if (unicodedata.category(c) == "Cc" and c not in allowed) or c in _BIDI_CONTROLS})
+
+
+def _literal_findings(files: Iterable[ParsedFile], locator: _Locator) -> list[Finding]:
+    """Control characters in literals, and quotes too short to be evidence."""
+    findings = []
+    for parsed in files:
+        for triple in parsed.triples:
+            literal = triple.object
+            if not isinstance(literal, ox.Literal):
+                continue
+            predicate = triple.predicate.value
+            subject = _key(locator.owner(triple.subject))  # type: ignore[arg-type]
+            line = _line(parsed, subject, predicate)
+            bad = _bad_characters(literal.value, predicate in _ONE_LINE)
+            if bad:
+                names = ", ".join(printable(c) for c in bad)
+                findings.append(
+                    Finding(
+                        parsed.name,
+                        line,
+                        "violation",
+                        _display(subject),
+                        shorten(predicate),
+                        f"the text contains control or invisible characters ({names}): "
+                        + ("a quote or label is one line of plain text" if predicate in _ONE_LINE else "remove them"),
+                        "文本含有控制字符或不可见字符",
+                        "retype the text, or copy it again from the article without the hidden characters",
+                        "control-character",
+                    )
+                )
+            if predicate == _QUOTE:
+                compact = re.sub(r"\s", "", literal.value)
+                if len(compact) < MIN_QUOTE_CHARS or not any(unicodedata.category(c)[0] in "LN" for c in compact):
+                    findings.append(
+                        Finding(
+                            parsed.name,
+                            line,
+                            "violation",
+                            _display(subject),
+                            "cq:quote",
+                            f"quote too short to be evidence: «{literal.value}» (at least {MIN_QUOTE_CHARS} "
+                            "characters without spaces, with a letter or digit)",
+                            f"引文过短，不足以作为证据（去除空白后至少 {MIN_QUOTE_CHARS} 个字符，且含文字或数字）",
+                            "quote the sentence or clause of the article that states the fact",
+                            "short-quote",
+                        )
+                    )
+    return findings
 
 
 def _did_you_mean(iri: str, declared: list[str]) -> str:
@@ -354,15 +577,14 @@ def _vocabulary_findings(files: Iterable[ParsedFile], declared: set[str]) -> lis
                 if (kind, iri) in seen:
                     continue
                 seen.add((kind, iri))
-                subject = triple.subject.value if isinstance(triple.subject, ox.NamedNode) else ""
+                subject = _key(triple.subject)  # type: ignore[arg-type]
                 hint = _did_you_mean(iri, local)
-                line = parsed.line_of(subject, iri) if subject else None
                 findings.append(
                     Finding(
                         parsed.name,
-                        line or 1,
+                        _line(parsed, subject, iri),
                         "violation",
-                        shorten(subject) if subject else "",
+                        _display(subject),
                         shorten(iri),
                         f"{kind} {shorten(iri)} is not in the ontology",
                         f"{shorten(iri)} 不在本体中",
@@ -374,7 +596,10 @@ def _vocabulary_findings(files: Iterable[ParsedFile], declared: set[str]) -> lis
 
 
 _QUERY_HINTS = {
-    "date-kind-violation": "a date kind other than cq:NotStated needs a value; cq:NotStated needs none",
+    "date-kind-violation": (
+        "a date kind other than cq:NotStated needs a value; cq:NotStated needs none; cq:attestedInForce and "
+        "cq:attestedInForceKind come together"
+    ),
     "date-outside-source-period-violation": "check the date against the article (a warning: it may be right)",
     "duplicate-conflict-violation": "describe each thing in one file, or give the same value in both",
     "ill-typed-literal-violation": "correct the literal so that it is valid for its datatype",
@@ -396,20 +621,23 @@ def _query_findings(store: ox.Store, locator: _Locator) -> list[Finding]:
     findings = []
     for path in sorted(QUERY_DIR.glob("*-violation.rq")):
         result = run_query(store, path.read_text("utf-8"))
-        for record in result.records():
-            subject = record.get("subject") or ""
-            prop = record.get("property") or ""
-            message = record.get("message") or path.stem
-            message_zh = record.get("message_zh") or _QUERY_MESSAGES_ZH.get(path.stem, "")
-            severity = record.get("severity") or "violation"
+        for row in result.rows:
+            record = dict(zip(result.variables, row, strict=True))
+            term = record.get("subject")
+            subject = _key(term) if isinstance(term, ox.NamedNode | ox.BlankNode) else ""
+            value = {k: (v.value if v is not None else "") for k, v in record.items()}
+            prop = value.get("property", "")
+            message = value.get("message") or path.stem
+            message_zh = value.get("message_zh") or _QUERY_MESSAGES_ZH.get(path.stem, "")
+            severity = value.get("severity") or "violation"
             short_prop = shorten(prop) if prop else ""
-            for file, line in locator.where(subject, prop or None, record.get("graph")):
+            for file, line in locator.where(subject, prop or None, value.get("graph") or None):
                 findings.append(
                     Finding(
                         file,
                         line,
                         severity,
-                        shorten(subject),
+                        _display(subject) if subject else "",
                         short_prop,
                         message,
                         message_zh,
@@ -428,6 +656,18 @@ def _drop_shacl_duplicates(findings: list[Finding]) -> list[Finding]:
     ]
 
 
+def _printable(finding: Finding) -> Finding:
+    """A finding whose texts print on one line as they are: data from a file can carry control characters."""
+    return dataclasses.replace(
+        finding,
+        subject=printable(finding.subject),
+        property=printable(finding.property),
+        message=printable(finding.message),
+        message_zh=printable(finding.message_zh),
+        hint=printable(finding.hint),
+    )
+
+
 def _run_checks(
     project: Project,
     store: ox.Store,
@@ -444,7 +684,10 @@ def _run_checks(
     if report_files is not None:
         fact_files = [f for f in fact_files if f.name in report_files]
     findings += _vocabulary_findings(fact_files, declared)
-    findings = _drop_shacl_duplicates(findings)
+    findings += _declaration_findings(fact_files, locator)
+    checked = dataset.files if report_files is None else [f for f in dataset.files if f.name in report_files]
+    findings += _literal_findings(checked, locator)
+    findings = [_printable(f) for f in _drop_shacl_duplicates(findings)]
     if report_files is not None:
         findings = [f for f in findings if f.file in report_files]
     files = sorted(report_files) if report_files is not None else [f.name for f in dataset.files]
@@ -571,13 +814,25 @@ def _context_quads(kb: ox.Store, files: list[ParsedFile], exclude_graphs: set[st
     return quads
 
 
+def _name_of(project: Project, path: Path) -> str:
+    """How a file is named in findings: relative to the project inside it, else its full path.
+
+    A file outside the project never takes the name (and so the graph) of one in ontology/ or facts/.
+    """
+    try:
+        inside = path.resolve().is_relative_to(project.root.resolve())
+    except (OSError, RuntimeError):  # a loop of links: load_file says so
+        inside = False
+    return project.relative(path) if inside else os.path.abspath(path)
+
+
 def validate_in_context(project: Project, paths: list[Path], engine: str = "pyshacl") -> Report:
     """Validate new or changed files against the knowledge base in the store, without re-parsing it.
 
     Findings are those a validation of the whole knowledge base would report in these files.
     """
-    given = {project.relative(p): p for p in paths}
-    files = [load_file(path, name) for name, path in given.items()]
+    given = {_name_of(project, p): p for p in paths}
+    files = [load_file(path, name, project.root) for name, path in given.items()]
     own_graphs = {parsed.graph for parsed in files}
     kb = _open_context(project, set(given))
     dataset = Dataset(files)
@@ -597,5 +852,5 @@ def validate_files(project: Project, paths: list[Path] | None = None, engine: st
     _shacl_engine(engine)  # an unknown or missing engine is a usage error before any work
     if paths:
         return validate_in_context(project, paths, engine)
-    files = [load_file(path, project.relative(path)) for path in project.input_files()]
+    files = [load_file(path, project.relative(path), project.root) for path in project.input_files()]
     return validate_dataset(project, Dataset(files), engine=engine)
