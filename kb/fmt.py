@@ -23,6 +23,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .errors import KbError
+from .loader import MAX_FILE_BYTES as LOADER_MAX_FILE_BYTES
 from .loader import ParsedFile, parse_turtle
 from .namespaces import PREFIXES, RDF_TYPE, RDFS_LABEL
 
@@ -76,7 +77,7 @@ _BARE = {
 }
 SLEEP_HOOK = "KB_FMT_SLEEP_BEFORE_REPLACE"  # for the atomicity test: seconds to wait before the rename
 # The largest file fmt reads; local to fmt (the loader has no limit of its own yet).
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = LOADER_MAX_FILE_BYTES  # one limit for every reader of fact files
 # Deeper nesting of inline [ … ] (e.g. a long RDF list) is refused: the writer recurses once per level.
 MAX_NESTING = 100
 _IRIREF = re.compile(r'<[^\x00-\x20<>"{}|^`\\]*>')

@@ -29,7 +29,7 @@ import pyoxigraph as ox
 from .derive import Facts, derive
 from .errors import KbError, UsageError
 from .fsio import FileLock, acquire_lock, current_umask, write_atomic
-from .loader import Dataset, load_dataset
+from .loader import Dataset, load_dataset, read_input
 from .project import Project
 
 STORE_FORMAT = 2
@@ -70,7 +70,8 @@ def _fingerprint(project: Project) -> dict[str, list[int | str]]:
 
 
 def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    # read_input refuses folders, FIFOs, devices and over-large files with a clear message: a digest never hangs
+    return hashlib.sha256(read_input(path)).hexdigest()
 
 
 def _read_manifest(project: Project) -> dict | None:
@@ -108,7 +109,7 @@ def _write_json_atomic(path: Path, data: object) -> None:
 
 def load_project(project: Project) -> Dataset:
     """Parse every input file of the project."""
-    return load_dataset((path, project.relative(path)) for path in project.input_files())
+    return load_dataset(((path, project.relative(path)) for path in project.input_files()), project.root)
 
 
 # ---------------------------------------------------------------- locking and publishing
@@ -229,7 +230,7 @@ def _build_locked(project: Project, progress: Progress | None) -> BuildResult:
         for number, path in enumerate(paths, start=1):
             if progress:
                 progress(project.relative(path), number, len(paths))
-            for parsed in load_dataset([(path, project.relative(path))]).files:
+            for parsed in load_dataset([(path, project.relative(path))], project.root).files:
                 counts["files"] += 1
                 counts["triples"] += len(parsed.triples)
                 for subject, block in parsed.blocks.items():

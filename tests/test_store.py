@@ -159,3 +159,14 @@ def test_a_file_changed_during_a_build_leaves_the_store_stale(mini_project: Proj
     index = kb_store.read_index(mini_project)
     assert any(k.endswith("/test-daily-testing") for k in index) and not any("edited" in k for k in index)
     assert kb_store.build(mini_project).rebuilt and kb_store.is_fresh(mini_project)
+
+
+def test_build_refuses_a_fact_file_linking_out_of_the_project(mini_project: Project, tmp_path: Path) -> None:
+    from kb.cli import main
+
+    outside = tmp_path / "outside.ttl"
+    outside.write_text("@prefix cq: <https://w3id.org/cq-covid/def#> .\n", encoding="utf-8")
+    (mini_project.facts_dir / "linked.ttl").symlink_to(outside)
+    result = CliRunner().invoke(main, ["--root", str(mini_project.root), "build"])
+    assert result.exit_code == 2, result.output
+    assert "linked.ttl" in result.output and "Traceback" not in result.output
