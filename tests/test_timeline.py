@@ -298,16 +298,16 @@ def test_output_that_is_a_folder_is_refused(runner, sample: Project, tmp_path: P
 
 
 def test_a_failed_render_leaves_the_old_page(runner, sample: Project, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import kb.timeline
+    import kb.timeline.render
 
     (tmp_path / "out").mkdir()
     out = tmp_path / "out" / "t.html"
     out.write_text("old page", "utf-8")
 
     def broken(context):  # type: ignore[no-untyped-def]
-        raise kb.timeline.TimelineError("template failed")
+        raise kb.timeline.render.TimelineError("template failed")
 
-    monkeypatch.setattr(kb.timeline, "render_timeline", broken)
+    monkeypatch.setattr(kb.timeline.render, "render_timeline", broken)
     result = runner.invoke(main, ["--root", str(sample.root), "timeline", "-o", str(out)])
     assert result.exit_code == 2, result.output
     assert "template failed" in result.output
@@ -354,3 +354,42 @@ def test_axis_breaks_far_apart_periods_and_keeps_order() -> None:
     xs = [axis.x(d) for d in days]
     assert xs == sorted(xs) and xs[0] >= 0 and xs[-1] <= 100
     assert axis.segments[0].width < axis.segments[1].width
+
+
+def test_timeline_package_never_imports_validate_export_or_serve() -> None:
+    import ast
+
+    import kb.timeline
+
+    folder = Path(kb.timeline.__file__).parent
+    found = {}
+    for path in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [f"{node.module or ''}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                if any(part in ("validate", "export", "serve") for part in name.split(".")):
+                    found.setdefault(path.name, []).append(name)
+    assert sorted(p.name for p in folder.glob("*.py")) == [
+        "__init__.py",
+        "axis.py",
+        "context.py",
+        "model.py",
+        "render.py",
+        "rows.py",
+        "search.py",
+    ]
+    assert found == {}
+
+
+def test_timeline_feeds_live_apart_from_the_user_questions() -> None:
+    from kb.query import named_queries
+    from kb.timeline.rows import QUERY_DIR
+
+    feeds = sorted(p.stem for p in QUERY_DIR.glob("*.rq"))
+    assert "measures" in feeds and "measure-facts" in feeds and len(feeds) >= 9
+    assert not [name for name in named_queries() if name.startswith("timeline-")]
