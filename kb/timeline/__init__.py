@@ -1,8 +1,9 @@
 """The timeline page: named queries → typed context → jinja2 → one self-contained HTML file.
 
-Every measure is drawn on a broken time axis (the 2020 and 2022 periods without the years between),
-as a range over its in-force period where known, as a point on its announcement date where only
-that is known, and as a hatched span over its source's reporting period where no date is stated.
+Every measure is drawn on a broken time axis (the 2020 and 2022 periods without the years between)
+over its derived effective period (graph derived/periods, computed by `kb build`): its status spans
+styled by basis (stated, attested, presumed, unknown) and a cap where it ends (stated, by a later
+measure, possibly by a blanket repeal). A measure with no date known is listed but not drawn.
 The page reads only the store and, for the quotes' context, the source texts.
 
 Modules: model (the typed context), rows (query feeds → terms), context (the layout), axis

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from ..namespaces import CQ
-from .model import STAT_HEIGHT, AxisSegment, AxisTick, DateInfo, Mark, StatisticPoint, Text
+from .model import STAT_HEIGHT, AxisSegment, AxisTick, DateInfo, EffectivePeriod, Mark, Piece, StatisticPoint, Text
 
 APPROXIMATE = CQ + "ApproximateDate"
 # Days between two dates beyond which the axis is broken into separate segments.
@@ -17,6 +17,11 @@ AXIS_BREAK_DAYS = 45
 AXIS_GAP = 3.0
 # Minimum distance between two labelled ticks, in % of the axis width.
 TICK_LABEL_WIDTH = 5.0
+# How many days an open span (no end known) is drawn before it fades out.
+OPEN_DAYS = 3.0
+# Ends drawn as a cap: stated, by a later measure, or possibly by a blanket repeal (kb.periods.Basis as CSS).
+# Where the sources' coverage ends there is no cap: the unknown span after it says so.
+CAPPED = ("stated-end", "ended-by", "superseded-by", "possibly-ended")
 # Points of one statistic and area further apart than this are not joined by a line.
 STAT_LINE_DAYS = 7
 
@@ -90,52 +95,56 @@ class Axis:
         days = (segment.end - segment.start).days
         return round(segment.left + segment.width * ((day - segment.start).days + offset) / days, 3)
 
+    def stretch(self, start: date, until: date | None) -> list[tuple[float, float, bool]]:
+        """(left, width, open) of the days `start`..`until` (inclusive) in each segment they cross.
+
+        An open stretch (`until` None) is drawn OPEN_DAYS long in the segment of its start; days outside
+        every segment are not drawn.
+        """
+        drawn = []
+        for segment in self.segments:
+            segment_right = segment.left + segment.width
+            if until is None:
+                if not segment.start <= start < segment.end:
+                    continue
+                left = self.x_in(segment, start, 0.0)
+                right = min(self.x_in(segment, start, OPEN_DAYS), segment_right)
+                drawn.append((left, round(max(right - left, 0.4), 3), True))
+                continue
+            first, after = max(start, segment.start), min(until + timedelta(days=1), segment.end)
+            if first < after:
+                left, right = self.x_in(segment, first, 0.0), self.x_in(segment, after, 0.0)
+                drawn.append((left, round(max(right - left, 0.4), 3), False))
+        return drawn
+
     def breaks(self) -> list[float]:
         return [round(s.left - AXIS_GAP / 2, 3) for s in self.segments[1:]]
 
 
-def mark_of(axis: Axis, m_ann: DateInfo, m_from: DateInfo, m_until: DateInfo, covers: tuple[date, date] | None) -> Mark:
-    """Where and how a measure is drawn from its stated dates (or its source's reporting days when it has none)."""
-    approximate = any(d.kind is not None and d.kind.iri == APPROXIMATE for d in (m_ann, m_from, m_until))
-    start = m_from.value or m_ann.value
-    if m_from.value or m_until.value:
-        first = start or m_until.value
-        assert first is not None
-        last = m_until.value
-        left = axis.x(first)
-        right = axis.x(last, 1.0) if last is not None else min(axis.x(first, 3.0), axis.segment_end(first))
-        tip = Text(
-            ("" if m_from.value else "生效日期未说明；") + ("" if last else "未说明终止日期"),
-            ("start not stated; " if not m_from.value else "") + ("no end stated" if not last else ""),
-        )
-        return Mark("range", left, max(right - left, 0.4), m_from.value is None, last is None, approximate, first, tip)
-    if m_ann.value:
-        return Mark(
-            "point",
-            axis.x(m_ann.value, 0.5),
-            0.0,
-            False,
-            False,
-            approximate,
-            m_ann.value,
-            Text("仅有发布日期", "announcement date only"),
-        )
-    if covers:
-        left, right = axis.x(covers[0]), axis.x(covers[1], 1.0)
-        return Mark(
-            "undated", left, max(right - left, 0.4), True, True, False, covers[0], Text("日期未说明", "date not stated")
-        )
-    first_segment = axis.segments[0]
-    return Mark(
-        "undated",
-        first_segment.left,
-        first_segment.width,
-        True,
-        True,
-        False,
-        first_segment.start,
-        Text("日期未说明", "date not stated"),
-    )
+def mark_of(axis: Axis, period: EffectivePeriod, dates: tuple[DateInfo, ...], covers: tuple[date, date] | None) -> Mark:
+    """A measure drawn over its derived effective period: its status spans as pieces, a cap where it ends.
+
+    A measure with no date known is not drawn; it is listed where its source reports (or at the start).
+    """
+    approximate = any(d.kind is not None and d.kind.iri == APPROXIMATE for d in dates)
+    pieces: list[Piece] = []
+    for span in period.spans:
+        for left, width, open_end in axis.stretch(span.start, span.until):
+            last = pieces[-1] if pieces else None
+            if last and last.style == span.style and not last.open_end and abs(last.left + last.width - left) < 1e-6:
+                # Adjacent spans drawn alike (a stated start day, then the stated period) are one piece.
+                pieces[-1] = Piece(span.style, last.left, round(last.width + width, 3), open_end)
+            else:
+                pieces.append(Piece(span.style, left, width, open_end))
+    end = period.until
+    cap, cap_x = "", 0.0
+    if pieces and end is not None and end.day is not None and end.css in CAPPED:
+        cap, cap_x = end.css, axis.x(end.day, 1.0)
+    if period.start is not None and period.start.day is not None:
+        sort_date = period.start.day
+    else:
+        sort_date = covers[0] if covers else axis.segments[0].start
+    return Mark(tuple(pieces), cap, cap_x, approximate, sort_date)
 
 
 def stack_rows(xs: list[tuple[str, float]]) -> dict[str, int]:

@@ -15,6 +15,7 @@ from ..project import Project
 from .axis import Axis, mark_of, strip_layout
 from .model import (
     DateInfo,
+    EffectivePeriod,
     FilterOption,
     LinkedMeasure,
     ParameterValue,
@@ -32,6 +33,7 @@ from .rows import (
     day_of,
     events_of,
     parameters_by_measure,
+    periods_by_measure,
     quote_in_context,
     slug_of,
     source_texts,
@@ -44,9 +46,14 @@ from .search import build_char_map, fold
 STAT_VISIBLE_MIN = 3
 # Ids the page itself uses: a measure never gets one of them as its permalink.
 PAGE_IDS = ("tl-main", "tl-filters", "tl-search", "tl-chart", "tl-measures", "tl-announcements", "tl-statistics")
+# Change links: the effect on the earlier measure, and the optional direction stated beside it.
+EFFECTS = tuple(CQ + name for name in ("ends", "replaces", "amends", "restates", "implements"))
+DIRECTIONS = (CQ + "relaxes", CQ + "tightens")
 TITLE = Text("重庆新冠肺炎疫情防控措施时间线", "Chongqing COVID-19 measures: a timeline")
 
 Facts = dict[str, dict[str, list[str]]]
+# The period of a measure the derived graph does not know (a store built before periods were derived).
+NO_PERIOD = EffectivePeriod(None, None, (), ())
 
 
 def json_for_script(data: object) -> str:
@@ -75,6 +82,7 @@ class _Inputs:
     ancestors: dict[str, set[str]]
     sources: dict[str, tuple[str | None, str]]
     covers: dict[str, tuple[date, date]]
+    periods: dict[str, EffectivePeriod]
 
 
 def _vocabulary(rows: Rows) -> Vocabulary:
@@ -133,6 +141,9 @@ def _inputs(rows: Rows, project: Project) -> _Inputs:
         ancestors=_ancestors(rows.places),
         sources=source_texts(project, rows.sources),
         covers=_covers(rows.sources),
+        periods=periods_by_measure(
+            vocab, rows.periods, rows.spans, {m: f.get(CQ + "possiblyEndedBy", []) for m, f in facts.items()}
+        ),
     )
 
 
@@ -141,6 +152,7 @@ def _axis(rows: Rows, covers: dict[str, tuple[date, date]]) -> Axis:
     days: list[date] = []
     for row in rows.measures:
         days += [d for d in (day_of(row[key]) for key in ("announced", "in_force_from", "in_force_until")) if d]
+    days += [d for d in (day_of(row[key]) for row in rows.periods for key in ("from", "until")) if d]
     days += [d for d in (day_of(r["date"]) for r in rows.announcements) if d]
     days += [d for d in (day_of(r["ref_date"]) for r in rows.statistics) if d]
     for first, last in covers.values():
@@ -163,18 +175,48 @@ def _quotes(inputs: _Inputs, quotes: list[str], source_iris: list[str]) -> list[
     return found_quotes
 
 
+def _local(iri: str) -> str:
+    return iri[len(CQ) :] if iri.startswith(CQ) else slug_of(iri)
+
+
 def _links(inputs: _Inputs, iri: str, own: dict[str, list[str]]) -> list[LinkedMeasure]:
-    """The measure's links to others, then the links from others to it (by the inverse's label)."""
+    """The measure's links to others, then the links from others to it (named by the inverse).
+
+    The properties between two measures are one entry per effect, with the direction stated beside it
+    (a link stating only a direction is shown by that direction); each with the other measure's period.
+    """
     vocab = inputs.vocab
-    links = []
+    groups: dict[tuple[bool, str], list[str]] = {}
     for prop in inputs.inverse_of:
         for target in own.get(prop, []):
-            relation = vocab.labels.get(prop, Text("", slug_of(prop)))
-            links.append(LinkedMeasure(relation, vocab.known(target), target in vocab.slugs))
+            groups.setdefault((False, target), []).append(prop)
     for prop, other in inputs.reverse.get(iri, []):
-        inverse = inputs.inverse_of[prop]
-        relation = vocab.labels.get(inverse or "", Text("", f"inverse of {slug_of(prop)}"))
-        links.append(LinkedMeasure(relation, vocab.known(other), True))
+        groups.setdefault((True, other), []).append(prop)
+
+    def relation(prop: str, incoming: bool) -> Text:
+        if not incoming:
+            return vocab.labels.get(prop, Text("", slug_of(prop)))
+        inverse = inputs.inverse_of.get(prop)
+        return vocab.labels.get(inverse or "", Text("", f"inverse of {slug_of(prop)}"))
+
+    links = []
+    for (incoming, other), props in groups.items():
+        directions = [p for p in props if p in DIRECTIONS]
+        effects = [p for p in props if p not in DIRECTIONS] or directions
+        shown = [d for d in directions if d not in effects]
+        for effect in effects:
+            links.append(
+                LinkedMeasure(
+                    relation=relation(effect, incoming),
+                    target=vocab.known(other),
+                    on_page=incoming or other in vocab.slugs,
+                    effect=_local(effect),
+                    directions=tuple(relation(d, incoming) for d in shown),
+                    direction_keys=" ".join(_local(d) for d in shown),
+                    incoming=incoming,
+                    period=inputs.periods.get(other),
+                )
+            )
     return links
 
 
@@ -185,6 +227,7 @@ def _measure(inputs: _Inputs, axis: Axis, row: Row) -> TimelineMeasure:
     announced = DateInfo(day_of(row["announced"]), vocab.term(row["announced_kind"]))
     in_from = DateInfo(day_of(row["in_force_from"]), vocab.term(row["in_force_from_kind"]))
     in_until = DateInfo(day_of(row["in_force_until"]), vocab.term(row["in_force_until_kind"]))
+    period = inputs.periods.get(iri, NO_PERIOD)
     source_iris = own.get(CQ + "source", [])
     cover = next((inputs.covers[s] for s in source_iris if s in inputs.covers), None)
     quotes = _quotes(inputs, own.get(CQ + "quote", []), source_iris)
@@ -201,6 +244,9 @@ def _measure(inputs: _Inputs, axis: Axis, row: Row) -> TimelineMeasure:
         announced=announced,
         in_force_from=in_from,
         in_force_until=in_until,
+        attested=sorted(d for d in (day_of(v) for v in own.get(CQ + "attestedInForce", [])) if d),
+        attested_kind=vocab.term(next(iter(own.get(CQ + "attestedInForceKind", [])), None)),
+        period=period,
         announcement=vocab.term(row["announcement"]),
         categories=categories,
         places=places,
@@ -211,7 +257,7 @@ def _measure(inputs: _Inputs, axis: Axis, row: Row) -> TimelineMeasure:
         sources=vocab.terms(source_iris),
         quotes=quotes,
         comment=row["comment_en"] or "",
-        mark=mark_of(axis, announced, in_from, in_until, cover),
+        mark=mark_of(axis, period, (announced, in_from, in_until), cover),
         lane_category=categories[0].slug if categories else "none",
         lane_place=places[0].slug if places else "none",
         place_keys=sorted(place_keys),
@@ -276,7 +322,7 @@ def context_of(rows: Rows, project: Project) -> TimelineContext:
     for row in rows.measures:
         if row["announcement"]:
             events_per_announcement[str(row["announcement"])] += 1
-    measures.sort(key=lambda m: (m.mark.sort_date, m.mark.shape == "undated", m.label.en.lower(), m.id))
+    measures.sort(key=lambda m: (m.mark.sort_date, not m.mark.drawn, m.label.en.lower(), m.id))
     char_map = build_char_map(m.search_text for m in measures)
     for item in measures:
         item.search_text = fold(item.search_text, char_map)

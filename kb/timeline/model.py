@@ -60,12 +60,61 @@ class QuoteInContext:
 
 
 @dataclass(frozen=True)
+class PeriodBound:
+    """One bound of a measure's derived effective period: its day (None when unknown) and why it lies there."""
+
+    day: date | None
+    basis: Term | None
+    # The basis as a CSS class, e.g. "ended-by" (from kb.periods.Basis); "" when the store gives none.
+    css: str
+    # The basis in words, from the derived graph, e.g. "ended by measure:… on 2022-11-30".
+    note: str
+    evidence: Term | None
+    evidence_on_page: bool
+
+
+@dataclass(frozen=True)
+class StatusSpan:
+    """Days with one status: from `start` to `until` (inclusive; None = open), and the reason in words."""
+
+    status: Term
+    # How the span is drawn: stated, attested, restated (in force), presumed, unknown.
+    style: str
+    start: date
+    until: date | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class EffectivePeriod:
+    """A measure's derived effective period: its bounds, its status spans and the repeals that may have ended it."""
+
+    start: PeriodBound | None
+    until: PeriodBound | None
+    spans: tuple[StatusSpan, ...]
+    possibly_ended_by: tuple[Term, ...]
+
+    @property
+    def dated(self) -> bool:
+        return bool(self.spans)
+
+
+@dataclass(frozen=True)
 class LinkedMeasure:
-    """A link from one measure to another thing: its label and, when on the page, its anchor."""
+    """A link from one measure to another thing: its effect (or relation), direction, target and the target's period.
+
+    `relation` is the effect seen from this measure ("ends", or "ended by" for a link from the other one);
+    `direction` the direction in the same sense ("relaxes" / "relaxed by"), if the link states one.
+    """
 
     relation: Text
     target: Term
     on_page: bool
+    effect: str = ""
+    directions: tuple[Text, ...] = ()
+    direction_keys: str = ""
+    incoming: bool = False
+    period: EffectivePeriod | None = None
 
 
 @dataclass(frozen=True)
@@ -79,17 +128,30 @@ class ParameterValue:
 
 
 @dataclass(frozen=True)
-class Mark:
-    """How a measure is drawn: a range, a point, or an undated span; positions in % of the axis."""
+class Piece:
+    """A status span drawn on the axis (cut at the axis breaks); positions in % of the axis."""
 
-    shape: str
+    style: str
     left: float
     width: float
-    start_open: bool
-    end_open: bool
+    # An open span (no end known) is drawn a few days long and fades out.
+    open_end: bool
+
+
+@dataclass(frozen=True)
+class Mark:
+    """How a measure is drawn: its status spans as pieces and a cap where its period ends; none if no date is known."""
+
+    pieces: tuple[Piece, ...]
+    # The end's basis as a CSS class ("" = no cap: no end, or the end is where the sources' coverage ends).
+    cap: str
+    cap_x: float
     approximate: bool
     sort_date: date
-    tip: Text
+
+    @property
+    def drawn(self) -> bool:
+        return bool(self.pieces)
 
 
 @dataclass
@@ -103,6 +165,9 @@ class TimelineMeasure:
     announced: DateInfo
     in_force_from: DateInfo
     in_force_until: DateInfo
+    attested: list[date]
+    attested_kind: Term | None
+    period: EffectivePeriod
     announcement: Term | None
     categories: list[Term]
     places: list[Term]

@@ -11,10 +11,23 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from ..derive import BASIS_CONCEPTS, STATUS_CONCEPTS
+from ..periods import Status
 from ..project import Project
 from ..query import run_query
 from .axis import Axis, stack_rows
-from .model import ParameterValue, QuoteInContext, StatisticPoint, Term, Text, TimelineEvent, number_text
+from .model import (
+    EffectivePeriod,
+    ParameterValue,
+    PeriodBound,
+    QuoteInContext,
+    StatisticPoint,
+    StatusSpan,
+    Term,
+    Text,
+    TimelineEvent,
+    number_text,
+)
 
 # The feeds are plumbing, not user questions: they live apart from kb/queries/*.rq and `kb query --list`.
 QUERY_DIR = Path(__file__).resolve().parent.parent / "queries" / "timeline"
@@ -26,6 +39,11 @@ UNITS = {
     "PER-DAY": ("per day", "次/天"),
     "MIN": ("minutes", "分钟"),
 }
+# A bound's basis concept → its CSS class, e.g. cq:EndedByBasis → "ended-by" (names from kb.periods.Basis).
+BASIS_CSS = {iri: basis.name.lower().replace("_", "-") for basis, iri in BASIS_CONCEPTS.items()}
+STATUS_OF = {iri: status for status, iri in STATUS_CONCEPTS.items()}
+# How an in-force span is drawn, by the start of its reason (the reasons kb.periods writes).
+IN_FORCE_STYLES = (("attested", "attested"), ("restated", "restated"))
 _SENTENCE_END = "。！？!?；;"
 _CONTEXT_LIMIT = 160
 
@@ -50,6 +68,8 @@ class Rows:
     statistics: list[Row]
     places: list[Row]
     sources: list[Row]
+    periods: list[Row]
+    spans: list[Row]
 
     @classmethod
     def read(cls, store: ox.Store) -> Rows:
@@ -67,6 +87,8 @@ class Rows:
             statistics=feed(store, "statistics"),
             places=feed(store, "places"),
             sources=feed(store, "sources"),
+            periods=feed(store, "periods"),
+            spans=sorted(feed(store, "spans"), key=lambda r: (r["measure"] or "", r["from"] or "", r["until"] or "")),
         )
 
 
@@ -143,6 +165,64 @@ def parameters_by_measure(vocab: Vocabulary, rows: list[Row]) -> dict[str, list[
             ParameterValue(kind.label if kind else Text("", ""), value, unit_text(row["unit"]), row["note"] or "")
         )
     return parameters
+
+
+def span_style(status: str, reason: str) -> str:
+    """How a status span is drawn: stated, attested or restated (in force), presumed, unknown."""
+    state = STATUS_OF.get(status, Status.UNKNOWN)
+    if state is Status.PRESUMED:
+        return "presumed"
+    if state is Status.UNKNOWN:
+        return "unknown"
+    return next((style for prefix, style in IN_FORCE_STYLES if reason.startswith(prefix)), "stated")
+
+
+def _bound(vocab: Vocabulary, row: Row, side: str) -> PeriodBound | None:
+    basis = row.get(f"{side}_basis")
+    if not basis:
+        return None
+    evidence = row.get(f"{side}_evidence")
+    return PeriodBound(
+        day=day_of(row.get(side)),
+        basis=vocab.term(basis),
+        css=BASIS_CSS.get(basis, ""),
+        note=row.get(f"{side}_note") or "",
+        evidence=vocab.term(evidence),
+        evidence_on_page=bool(evidence) and evidence in vocab.slugs,
+    )
+
+
+def periods_by_measure(
+    vocab: Vocabulary, periods: list[Row], spans: list[Row], possibly_ended_by: dict[str, list[str]]
+) -> dict[str, EffectivePeriod]:
+    """Each measure's derived effective period; a measure the derived graph does not know has none."""
+    spans_of: dict[str, list[StatusSpan]] = defaultdict(list)
+    for row in spans:
+        start = day_of(row["from"])
+        if start is None or not row["status"]:
+            continue
+        reason = row["reason"] or ""
+        spans_of[str(row["measure"])].append(
+            StatusSpan(
+                vocab.known(str(row["status"])),
+                span_style(str(row["status"]), reason),
+                start,
+                day_of(row["until"]),
+                reason,
+            )
+        )
+    found: dict[str, EffectivePeriod] = {}
+    for row in periods:
+        iri = str(row["measure"])
+        if iri in found:
+            continue
+        found[iri] = EffectivePeriod(
+            start=_bound(vocab, row, "from"),
+            until=_bound(vocab, row, "until"),
+            spans=tuple(spans_of.get(iri, ())),
+            possibly_ended_by=tuple(vocab.terms(possibly_ended_by.get(iri, []))),
+        )
+    return found
 
 
 # TODO(one-matcher): the timeline reads facts/sources/*.txt itself and matches quotes with its own
