@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -41,7 +42,7 @@ measure:t-open-end a cq:Measure ;
     cq:announced "2022-11-11"^^xsd:date ; cq:announcedKind cq:EventDate ;
     cq:inForceFrom "2022-11-11"^^xsd:date ; cq:inForceFromKind cq:StatedDate ;
     cq:inForceUntilKind cq:NotStated ;
-    cq:tightens measure:t-daily-testing ;
+    cq:amends measure:t-daily-testing ; cq:tightens measure:t-daily-testing ;
     cq:source src:article-003 ; cq:quote "并服从管控区和高风险区等管控措施" .
 
 measure:t-no-mass-testing a cq:Measure ;
@@ -49,7 +50,7 @@ measure:t-no-mass-testing a cq:Measure ;
     cq:category cat:testing ; cq:strength cq:Relaxation ; cq:appliesTo place:chongqing ;
     cq:announced "2022-11-30"^^xsd:date ; cq:announcedKind cq:EventDate ;
     cq:inForceFromKind cq:NotStated ; cq:inForceUntilKind cq:NotStated ;
-    cq:relaxes measure:t-daily-testing ;
+    cq:ends measure:t-daily-testing ; cq:relaxes measure:t-daily-testing ;
     cq:source src:article-001 ; cq:quote "不再按行政區域開展全員核酸檢測" .
 
 measure:t-undated a cq:Measure ;
@@ -75,6 +76,65 @@ obs:t-2020-01-27 a cq:Observation ; cq:statistic stat:new-confirmed-cases ; cq:a
     cq:refDate "2020-01-27"^^xsd:date ; cq:value 22.0 ; cq:unit unit:NUM .
 obs:t-2022-11-09 a cq:Observation ; cq:statistic stat:new-confirmed-cases ; cq:area place:chongqing ;
     cq:refDate "2022-11-09"^^xsd:date ; cq:value 109.0 ; cq:unit unit:NUM .
+"""
+)
+
+# Effective periods of every basis (derived at build): a stated period; an attestation only (then presumed,
+# then unknown where the sources' coverage ends); a pair where the later measure ends (and relaxes) the
+# earlier; an unresolved blanket repeal (possibly ended); and a measure with no date known.
+PERIODS_TTL = (
+    PREFIXES
+    + """
+measure:p-stated a cq:Measure ;
+    rdfs:label "明示期间的措施"@zh, "measure with a stated period"@en ;
+    cq:category cat:testing ; cq:strength cq:Mandatory ; cq:appliesTo place:chongqing ;
+    cq:announced "2022-11-09"^^xsd:date ; cq:announcedKind cq:EventDate ;
+    cq:inForceFrom "2022-11-10"^^xsd:date ; cq:inForceFromKind cq:StatedDate ;
+    cq:inForceUntil "2022-11-20"^^xsd:date ; cq:inForceUntilKind cq:StatedDate ;
+    cq:source src:article-003 .
+
+measure:p-attested a cq:Measure ;
+    rdfs:label "仅见证的措施"@zh, "measure attested only"@en ;
+    cq:category cat:movement ; cq:strength cq:Mandatory ; cq:appliesTo place:shapingba ;
+    cq:announcedKind cq:NotStated ; cq:inForceFromKind cq:NotStated ; cq:inForceUntilKind cq:NotStated ;
+    cq:attestedInForce "2022-11-09"^^xsd:date ; cq:attestedInForceKind cq:EventDate ;
+    cq:source src:article-003 .
+
+measure:p-old a cq:Measure ;
+    rdfs:label "被终止的措施"@zh, "measure ended by a later one"@en ;
+    cq:category cat:testing ; cq:strength cq:Mandatory ; cq:appliesTo place:shapingba ;
+    cq:announced "2022-11-12"^^xsd:date ; cq:announcedKind cq:EventDate ;
+    cq:inForceFromKind cq:NotStated ; cq:inForceUntilKind cq:NotStated ;
+    cq:source src:article-002 .
+
+measure:p-new a cq:Measure ;
+    rdfs:label "终止并放宽的措施"@zh, "measure that ends and relaxes it"@en ;
+    cq:category cat:testing ; cq:strength cq:Relaxation ; cq:appliesTo place:chongqing ;
+    cq:announced "2022-11-24"^^xsd:date ; cq:announcedKind cq:EventDate ;
+    cq:inForceFrom "2022-11-25"^^xsd:date ; cq:inForceFromKind cq:StatedDate ; cq:inForceUntilKind cq:NotStated ;
+    cq:ends measure:p-old ; cq:relaxes measure:p-old ;
+    cq:source src:article-002 .
+
+measure:p-repeal a cq:Measure ;
+    rdfs:label "概括性废止"@zh, "blanket repeal in Beibei"@en ;
+    cq:category cat:strategy ; cq:strength cq:Relaxation ; cq:appliesTo place:beibei ;
+    cq:announced "2022-11-27"^^xsd:date ; cq:announcedKind cq:EventDate ;
+    cq:inForceFrom "2022-11-28"^^xsd:date ; cq:inForceFromKind cq:StatedDate ; cq:inForceUntilKind cq:NotStated ;
+    cq:repealsInconsistentWith measure:p-repeal ;
+    cq:source src:article-002 .
+
+measure:p-maybe a cq:Measure ;
+    rdfs:label "可能已被废止的措施"@zh, "measure possibly ended by the repeal"@en ;
+    cq:category cat:movement ; cq:strength cq:Advisory ; cq:appliesTo place:beibei ;
+    cq:announced "2022-11-15"^^xsd:date ; cq:announcedKind cq:EventDate ;
+    cq:inForceFromKind cq:NotStated ; cq:inForceUntilKind cq:NotStated ;
+    cq:source src:article-002 .
+
+measure:p-nodate a cq:Measure ;
+    rdfs:label "无日期的措施"@zh, "measure with no date known"@en ;
+    cq:category cat:strategy ; cq:strength cq:Principle ; cq:appliesTo place:chongqing ;
+    cq:announcedKind cq:NotStated ; cq:inForceFromKind cq:NotStated ; cq:inForceUntilKind cq:NotStated ;
+    cq:source src:article-002 .
 """
 )
 
@@ -133,6 +193,52 @@ def parse(path: Path) -> PageParser:
     return parser
 
 
+def item_html(html: str, measure_id: str) -> str:
+    """The markup of one measure's list item (up to the next measure or the end of the list)."""
+    start = html.index(f'<li class="m" id="{measure_id}"')
+    ends = [i for i in (html.find('<li class="m" ', start + 1), html.find("</ol>", start)) if i > 0]
+    return html[start : min(ends)]
+
+
+def item(html: str, measure_id: str) -> PageParser:
+    parser = PageParser()
+    parser.feed(item_html(html, measure_id))
+    return parser
+
+
+def pieces(part: PageParser) -> list[tuple[str, bool]]:
+    """The drawn status spans of one measure's bar: (style, open), left to right."""
+    found = []
+    for attrs in part.with_class("span", "sp"):
+        classes = attrs["class"].split()
+        if "style" in attrs:
+            found.append((next(c[3:] for c in classes if c.startswith("sp-")), "open" in classes))
+    return found
+
+
+def geometry(attrs: dict[str, str]) -> tuple[float, float]:
+    """(left, width) in % from a drawn piece's style attribute."""
+    found = dict(re.findall(r"(left|width):([\d.]+)%", attrs["style"]))
+    return float(found["left"]), float(found.get("width", 0.0))
+
+
+def text_of(markup: str) -> str:
+    """The English text of some markup: the zh halves of bilingual labels and the tags removed."""
+    markup = re.sub(r'<span class="l-zh" lang="zh">.*?</span>', "", markup)
+    return " ".join(unescape(re.sub(r"<[^>]+>", "", re.sub(r"</(dt|dd|li)>", " ", markup))).split())
+
+
+def zh_text_of(markup: str) -> str:
+    markup = re.sub(r'<span class="l-en" lang="en">.*?</span>', "", markup)
+    return " ".join(unescape(re.sub(r"<[^>]+>", "", re.sub(r"</(dt|dd|li)>", " ", markup))).split())
+
+
+def field(markup: str, cls: str) -> str:
+    """The markup of the <dd class=cls> of a details panel."""
+    start = markup.index(f'<dd class="{cls}">')
+    return markup[start : markup.index("</dd>", start)]
+
+
 def add_facts(project: Project, name: str, text: str) -> None:
     (project.facts_dir / name).write_text(text, "utf-8")
 
@@ -171,6 +277,22 @@ def test_every_dated_statistic_is_one_point_in_the_chart(real_page: Path, projec
     assert sorted(p["data-iri"] for p in points) == sorted(observations)
 
 
+def test_every_measure_of_the_kb_is_drawn_over_its_period_or_says_it_is_not(real_page: Path, project: Project) -> None:
+    store = open_store(project)
+    no_date = run_query(store, "SELECT ?m WHERE { ?m a cq:Measure ; cq:effectiveFromBasis cq:NoDateBasis }").records()
+    html = real_page.read_text("utf-8")
+    ids = [li["id"] for li in parse(real_page).with_class("li", "m")]
+    undrawn = [i for i in ids if not pieces(item(html, i))]
+    assert no_date and len(undrawn) == len(no_date)
+    assert {slug_of(str(r["m"])) for r in no_date} == set(undrawn)
+    for measure_id in undrawn:
+        assert "no date known: not drawn on the axis" in text_of(item_html(html, measure_id))
+    # the daily area testing is ended by the 30 Nov measures: drawn up to a cap, the basis in its panel
+    testing = item_html(html, "central-daily-area-testing")
+    assert 'class="cap b-ended-by"' in testing
+    assert "ended by measure:" in text_of(field(testing, "bound-until"))
+
+
 def test_permalinks_are_unique(real_page: Path) -> None:
     ids = parse(real_page).ids()
     assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]
@@ -207,22 +329,27 @@ def sample(mini_project: Project) -> Project:
     return mini_project
 
 
-def test_sample_page_draws_each_kind_of_date(runner, sample: Project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_sample_page_draws_each_measure_over_its_effective_period(runner, sample: Project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "t.html"
     result = render(runner, sample, out)
     assert "5 measures" in result.output
     page = parse(out)
-    bars = {li["id"]: None for li in page.with_class("li", "m")}
-    assert set(bars) == {"t-daily-testing", "t-open-end", "t-no-mass-testing", "t-undated", "t-2020-briefing"}
-    spans = [
-        a for t, a in page.elements if t == "span" and "bar" in a.get("class", "").split() and "demo" not in a["class"]
-    ]
-    classes = [set(s["class"].split()) for s in spans]
-    assert {"bar-range", "s-mandatory"} in [c & {"bar-range", "s-mandatory"} for c in classes]
-    assert any({"bar-range", "end-open"} <= c for c in classes)
-    assert sum("bar-point" in c for c in classes) == 2
-    assert sum("bar-undated" in c for c in classes) == 1
     html = out.read_text("utf-8")
+    ids = {li["id"] for li in page.with_class("li", "m")}
+    assert ids == {"t-daily-testing", "t-open-end", "t-no-mass-testing", "t-undated", "t-2020-briefing"}
+    drawn = {i: pieces(item(html, i)) for i in ids}
+    # stated start and stated period, one solid piece ending at the stated end
+    assert drawn["t-daily-testing"] == [("stated", False)]
+    assert [a["class"] for a in item(html, "t-daily-testing").with_class("span", "cap")] == ["cap b-stated-end"]
+    assert item(html, "t-daily-testing").with_class("span", "period")[0]["class"].split()[1] == "s-mandatory"
+    # stated start day, then presumed while the sources cover it, then unknown (open, no cap)
+    assert drawn["t-open-end"] == [("stated", False), ("presumed", False), ("unknown", True)]
+    assert not item(html, "t-open-end").with_class("span", "cap")
+    assert drawn["t-no-mass-testing"] == [("presumed", False), ("unknown", True)]
+    assert drawn["t-2020-briefing"] == [("presumed", False), ("unknown", True)]
+    # no date known: listed, not drawn, and it says so
+    assert drawn["t-undated"] == [] and not item(html, "t-undated").with_class("span", "period")
+    assert "no date known: not drawn on the axis" in text_of(item_html(html, "t-undated"))
     assert '<time datetime="2022-11-10">' in html
     assert "no end stated" in html and "still in force" not in html.replace("not “still in force”", "")
 
@@ -244,8 +371,8 @@ def test_selected_measure_shows_links_both_ways_and_quote_in_context(runner, sam
     render(runner, sample, out)
     html = out.read_text("utf-8")
     item = html[html.index('id="t-daily-testing"') : html.index('id="t-open-end"')]
-    assert 'href="#t-no-mass-testing"' in item and "relaxed by" in item
-    assert 'href="#t-open-end"' in item and "tightened by" in item
+    assert 'href="#t-no-mass-testing"' in item and "relaxed by" in item and "ended by" in item
+    assert 'href="#t-open-end"' in item and "tightened by" in item and "amended by" in item
     assert 'href="#ann-t-press-136"' in item
     assert "<mark>中心城区各区将实行一天一次的区域核酸检测</mark>" in item
     assert '<span class="context">' in item and "快速找出隐匿传染源," in item
@@ -253,6 +380,88 @@ def test_selected_measure_shows_links_both_ways_and_quote_in_context(runner, sam
     other = html[html.index('id="t-no-mass-testing"') :]
     assert 'href="#t-daily-testing"' in other[: other.index("</details>")]
     assert 'lang="zh-Hant"' in other[: other.index("</details>")]
+
+
+@pytest.fixture
+def periods_page(runner, mini_project: Project, tmp_path: Path) -> str:  # type: ignore[no-untyped-def]
+    add_facts(mini_project, "article-902.ttl", PERIODS_TTL)
+    out = tmp_path / "periods.html"
+    render(runner, mini_project, out)
+    return out.read_text("utf-8")
+
+
+def test_stated_period_is_one_solid_piece_with_its_bases(periods_page: str) -> None:
+    part = item(periods_page, "p-stated")
+    assert pieces(part) == [("stated", False)]
+    assert [a["class"] for a in part.with_class("span", "cap")] == ["cap b-stated-end"]
+    (bar,) = [a for a in part.with_class("span", "sp") if "style" in a]
+    left, width = geometry(bar)
+    (cap,) = part.with_class("span", "cap")
+    assert abs(left + width - geometry(cap)[0]) < 0.01
+    markup = item_html(periods_page, "p-stated")
+    assert text_of(field(markup, "bound-from")) == "10 Nov 2022 stated start"
+    assert text_of(field(markup, "bound-until")) == "20 Nov 2022 stated end"
+    assert "in effect 10 Nov 2022 – 20 Nov 2022 (stated end)" in text_of(markup)
+
+
+def test_attestation_only_is_hatched_then_presumed_then_unknown_where_coverage_ends(periods_page: str) -> None:
+    part = item(periods_page, "p-attested")
+    assert pieces(part) == [("attested", False), ("presumed", False), ("unknown", True)]
+    assert not part.with_class("span", "cap")
+    markup = item_html(periods_page, "p-attested")
+    assert text_of(field(markup, "bound-from")) == "9 Nov 2022 attested"
+    assert text_of(field(markup, "bound-until")) == "1 Dec 2022 coverage ends on 2022-12-01: unknown after"
+    assert zh_text_of(field(markup, "bound-until")) == "2022年12月1日 覆盖结束"
+    assert [a["class"] for a in part.with_class("li", "span-attested")] == ["span-attested"]
+    spans = text_of(markup[markup.index('<ul class="spans">') :])
+    assert "in force 2022-11-09: attested on 2022-11-09" in spans
+    assert "presumed in force 2022-11-10 – 2022-12-01: presumed: from 2022-11-09" in spans
+    assert "unknown from 2022-12-02 on: outside the sources' coverage" in spans
+    assert "Attested in force 9 Nov 2022" in text_of(markup)
+
+
+def test_ended_by_pair_meets_on_the_axis_and_each_link_states_effect_direction_and_dates(periods_page: str) -> None:
+    old, new = item(periods_page, "p-old"), item(periods_page, "p-new")
+    assert pieces(old) == [("presumed", False)]
+    assert [a["class"] for a in old.with_class("span", "cap")] == ["cap b-ended-by"]
+    old_bar = [a for a in old.with_class("span", "sp") if "style" in a][-1]
+    new_bar = [a for a in new.with_class("span", "sp") if "style" in a][0]
+    assert abs(sum(geometry(old_bar)) - geometry(new_bar)[0]) < 0.01  # the day after the last day, no gap
+    old_markup = item_html(periods_page, "p-old")
+    until = field(old_markup, "bound-until")
+    assert text_of(until) == ("24 Nov 2022 ended by measure:p-new on 2022-11-25 — measure that ends and relaxes it")
+    assert 'href="#p-new"' in until
+    (inbound,) = old.with_class("li", "link")
+    assert (inbound["data-effect"], inbound["data-direction"], inbound["data-way"]) == ("ends", "relaxes", "in")
+    links = text_of(old_markup[old_markup.index('<ul class="links">') :])
+    assert "ended by · relaxed by: measure that ends and relaxes it (2022-11-25 stated start" in links
+    (outbound,) = new.with_class("li", "link")
+    assert (outbound["data-effect"], outbound["data-direction"], outbound["data-way"]) == ("ends", "relaxes", "out")
+    new_markup = item_html(periods_page, "p-new")
+    links = text_of(new_markup[new_markup.index('<ul class="links">') :])
+    assert "ends · relaxes: measure ended by a later one (2022-11-12 announced – 2022-11-24 ended by)" in links
+    assert "终止 · 放宽" in zh_text_of(new_markup)
+
+
+def test_possible_end_by_a_blanket_repeal_is_a_dashed_cap_then_unknown(periods_page: str) -> None:
+    part = item(periods_page, "p-maybe")
+    assert pieces(part) == [("presumed", False), ("unknown", True)]
+    assert [a["class"] for a in part.with_class("span", "cap")] == ["cap b-possibly-ended"]
+    markup = item_html(periods_page, "p-maybe")
+    assert "possibly ended by blanket repeal measure:p-repeal on 2022-11-28" in text_of(field(markup, "bound-until"))
+    assert 'href="#p-repeal"' in markup[markup.index("Possibly ended by") :]
+
+
+def test_no_date_known_is_listed_not_drawn_and_the_legend_names_every_style(periods_page: str) -> None:
+    part = item(periods_page, "p-nodate")
+    assert not part.with_class("span", "period") and not part.with_class("span", "sp")
+    markup = item_html(periods_page, "p-nodate")
+    assert "no date known: not drawn on the axis" in text_of(markup)
+    assert text_of(field(markup, "bound-from")) == "no date known"
+    legend = periods_page[periods_page.index('<div class="legend">') : periods_page.index('<div class="row axis"')]
+    shown = {c for cls in re.findall(r'class="((?:sp|cap) [^"]+)"', legend) for c in cls.split()}
+    assert {"sp-stated", "sp-attested", "sp-presumed", "sp-unknown", "b-ended-by", "b-possibly-ended"} <= shown
+    assert "presumed in force" in text_of(legend) and "推定有效" in zh_text_of(legend)
 
 
 def test_search_text_is_folded_to_simplified(runner, sample: Project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -298,16 +507,16 @@ def test_output_that_is_a_folder_is_refused(runner, sample: Project, tmp_path: P
 
 
 def test_a_failed_render_leaves_the_old_page(runner, sample: Project, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import kb.timeline
+    import kb.timeline.render
 
     (tmp_path / "out").mkdir()
     out = tmp_path / "out" / "t.html"
     out.write_text("old page", "utf-8")
 
     def broken(context):  # type: ignore[no-untyped-def]
-        raise kb.timeline.TimelineError("template failed")
+        raise kb.timeline.render.TimelineError("template failed")
 
-    monkeypatch.setattr(kb.timeline, "render_timeline", broken)
+    monkeypatch.setattr(kb.timeline.render, "render_timeline", broken)
     result = runner.invoke(main, ["--root", str(sample.root), "timeline", "-o", str(out)])
     assert result.exit_code == 2, result.output
     assert "template failed" in result.output
@@ -354,3 +563,56 @@ def test_axis_breaks_far_apart_periods_and_keeps_order() -> None:
     xs = [axis.x(d) for d in days]
     assert xs == sorted(xs) and xs[0] >= 0 and xs[-1] <= 100
     assert axis.segments[0].width < axis.segments[1].width
+
+
+def test_timeline_package_never_imports_validate_export_or_serve() -> None:
+    import ast
+
+    import kb.timeline
+
+    folder = Path(kb.timeline.__file__).parent
+    found = {}
+    for path in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [f"{node.module or ''}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                if any(part in ("validate", "export", "serve") for part in name.split(".")):
+                    found.setdefault(path.name, []).append(name)
+    assert sorted(p.name for p in folder.glob("*.py")) == [
+        "__init__.py",
+        "axis.py",
+        "context.py",
+        "model.py",
+        "render.py",
+        "rows.py",
+        "search.py",
+    ]
+    assert found == {}
+
+
+def test_timeline_feeds_live_apart_from_the_user_questions() -> None:
+    from kb.query import named_queries
+    from kb.timeline.rows import QUERY_DIR
+
+    feeds = sorted(p.stem for p in QUERY_DIR.glob("*.rq"))
+    assert "measures" in feeds and "measure-facts" in feeds and len(feeds) >= 9
+    assert not [name for name in named_queries() if name.startswith("timeline-")]
+
+
+def test_axis_stretch_cuts_at_breaks_and_draws_open_spans_briefly() -> None:
+    from kb.timeline.axis import OPEN_DAYS
+
+    axis = Axis.around([date(2020, 1, 26), date(2020, 1, 30), date(2022, 11, 9), date(2022, 12, 1)])
+    first, second = axis.segments
+    across = axis.stretch(date(2020, 1, 29), date(2022, 11, 10))
+    assert [round(left, 3) for left, _, _ in across] == [axis.x(date(2020, 1, 29)), round(second.left, 3)]
+    assert abs(across[0][0] + across[0][1] - (first.left + first.width)) < 0.01
+    assert abs(across[1][0] + across[1][1] - axis.x(date(2022, 11, 11))) < 0.01
+    ((left, width, is_open),) = axis.stretch(date(2022, 11, 20), None)
+    assert is_open and abs(left + width - axis.x(date(2022, 11, 20), OPEN_DAYS)) < 0.01
+    assert axis.stretch(date(2021, 6, 1), date(2021, 6, 30)) == []

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_timeline import SAMPLE_TTL, XSS_TTL
+from test_timeline import PERIODS_TTL, SAMPLE_TTL, XSS_TTL
 
 from kb.cli import main
 
@@ -76,6 +76,12 @@ def sample_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def hostile_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("hostile")
     return _render(_knowledge_base(base / "kb", XSS_TTL), base / "timeline.html")
+
+
+@pytest.fixture(scope="module")
+def periods_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("periods")
+    return _render(_knowledge_base(base / "kb", PERIODS_TTL), base / "timeline.html")
 
 
 @pytest.fixture(scope="module")
@@ -252,6 +258,57 @@ def test_hostile_labels_and_quotes_stay_inert(visit, hostile_page: Path) -> None
     assert shown.errors == []
     assert shown.page.locator("img").count() == 0
     assert "<script>alert(1)</script>" in shown.page.locator("li.m .title").inner_text()
+
+
+BAR_STYLES = """els => els.map(e => {
+  const s = getComputedStyle(e), r = e.getBoundingClientRect();
+  return {cls: e.className, image: s.backgroundImage, color: s.backgroundColor, opacity: Number(s.opacity),
+          border: s.borderTopStyle, cap: s.borderLeftStyle, left: r.left, right: r.right, width: r.width};
+})"""
+
+
+def test_period_bars_are_drawn_by_basis_and_the_panel_shows_the_basis(visit, periods_page: Path) -> None:  # type: ignore[no-untyped-def]
+    shown = visit(periods_page)
+    page = shown.page
+    attested, presumed, unknown = page.locator("#p-attested .track .sp").evaluate_all(BAR_STYLES)
+    assert "repeating-linear-gradient" in attested["image"] and attested["opacity"] == 1
+    assert presumed["opacity"] < 0.5 and presumed["color"] not in ("", "rgba(0, 0, 0, 0)")
+    assert unknown["border"] == "dashed" and "open" in unknown["cls"]
+    assert attested["width"] > 0 and attested["left"] < presumed["left"] < unknown["left"]
+    (stated,) = page.locator("#p-stated .track .sp").evaluate_all(BAR_STYLES)
+    assert stated["image"] == "none" and stated["opacity"] == 1 and stated["color"] != "rgba(0, 0, 0, 0)"
+    (ended,) = page.locator("#p-old .track .cap").evaluate_all(BAR_STYLES)
+    (possibly,) = page.locator("#p-maybe .track .cap").evaluate_all(BAR_STYLES)
+    assert (ended["cap"], possibly["cap"]) == ("solid", "dashed")
+    (old_bar,) = page.locator("#p-old .track .sp").evaluate_all(BAR_STYLES)
+    new_bar = page.locator("#p-new .track .sp").evaluate_all(BAR_STYLES)[0]
+    assert abs(old_bar["right"] - new_bar["left"]) < 1.5  # ended the day before the later measure starts
+    assert page.locator("#p-nodate .track .sp").count() == 0
+    assert "not drawn on the axis" in page.locator("#p-nodate .when").inner_text()
+    until = page.locator("#p-old .bound-until")
+    assert not until.is_visible()
+    page.click("#p-old summary")
+    assert until.is_visible()
+    assert "ended by measure:p-new on 2022-11-25" in until.inner_text()
+    link = page.locator("#p-old li.link")
+    assert "ended by · relaxed by" in link.inner_text() and "2022-11-25" in link.inner_text()
+    assert "presumed in force" in page.locator("#p-old ul.spans").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "timeline-periods.png"))
+    page.click("#tl-lang")
+    assert "被终止" in until.inner_text()
+    link.locator("a").click()
+    page.wait_for_function("document.querySelector('#p-new details').open")
+    assert shown.network() == [] and shown.errors == []
+
+
+def test_period_bars_are_drawn_without_javascript(visit, periods_page: Path) -> None:  # type: ignore[no-untyped-def]
+    shown = visit(periods_page, javascript=False)
+    styles = shown.page.locator("#p-attested .track .sp").evaluate_all(BAR_STYLES)
+    assert [s["cls"].split()[1] for s in styles] == ["sp-attested", "sp-presumed", "sp-unknown"]
+    assert all(s["width"] > 0 for s in styles)
+    assert shown.page.locator(".legend .sp-presumed").is_visible()
+    assert shown.network() == []
 
 
 @pytest.fixture(scope="session")

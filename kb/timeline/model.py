@@ -1,0 +1,298 @@
+"""The typed context of the timeline page: what the template lays out (StrictUndefined catches any other name)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+# Height of one statistics strip in px (the template draws the SVG at this height).
+STAT_HEIGHT = 44
+
+
+def number_text(value: float) -> str:
+    """A number as the page prints it: thousands separated, no trailing zeros."""
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+@dataclass(frozen=True)
+class Text:
+    """A bilingual label; either side may be empty when the knowledge base has none."""
+
+    zh: str
+    en: str
+
+    def either(self) -> str:
+        return self.en or self.zh
+
+
+@dataclass(frozen=True)
+class Term:
+    """An IRI with its page id (slug) and its labels."""
+
+    iri: str
+    slug: str
+    label: Text
+
+
+@dataclass(frozen=True)
+class DateInfo:
+    """One of a measure's dates: the value if recorded, and how it was obtained."""
+
+    value: date | None
+    kind: Term | None
+
+    @property
+    def known(self) -> bool:
+        return self.value is not None
+
+
+@dataclass(frozen=True)
+class QuoteInContext:
+    """A verbatim quote with the sentence around it in its source (line breaks removed)."""
+
+    text: str
+    before: str
+    after: str
+    found: bool
+    lang: str
+    source: Term | None
+
+
+@dataclass(frozen=True)
+class PeriodBound:
+    """One bound of a measure's derived effective period: its day (None when unknown) and why it lies there."""
+
+    day: date | None
+    basis: Term | None
+    # The basis as a CSS class, e.g. "ended-by" (from kb.periods.Basis); "" when the store gives none.
+    css: str
+    # The basis in words, from the derived graph, e.g. "ended by measure:… on 2022-11-30".
+    note: str
+    evidence: Term | None
+    evidence_on_page: bool
+
+
+@dataclass(frozen=True)
+class StatusSpan:
+    """Days with one status: from `start` to `until` (inclusive; None = open), and the reason in words."""
+
+    status: Term
+    # How the span is drawn: stated, attested, restated (in force), presumed, unknown.
+    style: str
+    start: date
+    until: date | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class EffectivePeriod:
+    """A measure's derived effective period: its bounds, its status spans and the repeals that may have ended it."""
+
+    start: PeriodBound | None
+    until: PeriodBound | None
+    spans: tuple[StatusSpan, ...]
+    possibly_ended_by: tuple[Term, ...]
+
+    @property
+    def dated(self) -> bool:
+        return bool(self.spans)
+
+
+@dataclass(frozen=True)
+class LinkedMeasure:
+    """A link from one measure to another thing: its effect (or relation), direction, target and the target's period.
+
+    `relation` is the effect seen from this measure ("ends", or "ended by" for a link from the other one);
+    `direction` the direction in the same sense ("relaxes" / "relaxed by"), if the link states one.
+    """
+
+    relation: Text
+    target: Term
+    on_page: bool
+    effect: str = ""
+    directions: tuple[Text, ...] = ()
+    direction_keys: str = ""
+    incoming: bool = False
+    period: EffectivePeriod | None = None
+
+
+@dataclass(frozen=True)
+class ParameterValue:
+    """A typed quantity of a measure: what it measures, the number and its unit."""
+
+    kind: Text
+    value: str
+    unit: Text
+    note: str
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A status span drawn on the axis (cut at the axis breaks); positions in % of the axis."""
+
+    style: str
+    left: float
+    width: float
+    # An open span (no end known) is drawn a few days long and fades out.
+    open_end: bool
+
+
+@dataclass(frozen=True)
+class Mark:
+    """How a measure is drawn: its status spans as pieces and a cap where its period ends; none if no date is known."""
+
+    pieces: tuple[Piece, ...]
+    # The end's basis as a CSS class ("" = no cap: no end, or the end is where the sources' coverage ends).
+    cap: str
+    cap_x: float
+    approximate: bool
+    sort_date: date
+
+    @property
+    def drawn(self) -> bool:
+        return bool(self.pieces)
+
+
+@dataclass
+class TimelineMeasure:
+    """Everything the page shows about one measure."""
+
+    id: str
+    iri: str
+    label: Text
+    strength: Term | None
+    announced: DateInfo
+    in_force_from: DateInfo
+    in_force_until: DateInfo
+    attested: list[date]
+    attested_kind: Term | None
+    period: EffectivePeriod
+    announcement: Term | None
+    categories: list[Term]
+    places: list[Term]
+    targets: list[Term]
+    documents: list[Term]
+    parameters: list[ParameterValue]
+    links: list[LinkedMeasure]
+    sources: list[Term]
+    quotes: list[QuoteInContext]
+    comment: str
+    mark: Mark
+    lane_category: str
+    lane_place: str
+    place_keys: list[str]
+    search_text: str
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """An announcement (press conference, meeting, letter, notice, briefing) as a marker."""
+
+    id: str
+    iri: str
+    label: Text
+    type: Term | None
+    date: date
+    date_kind: Term | None
+    x: float
+    stack: int
+    measure_count: int
+
+
+@dataclass(frozen=True)
+class StatisticPoint:
+    """One observation in the chart."""
+
+    id: str
+    iri: str
+    statistic: Term
+    area: Term | None
+    date: date
+    date_kind: Term | None
+    period: str
+    value: float
+    unit: Text
+    x: float
+    y: float
+    source: str
+    quote: str
+
+    @property
+    def value_text(self) -> str:
+        return number_text(self.value)
+
+
+@dataclass
+class StatisticSeries:
+    """One strip of the chart: every observation of one statistic, joined per area."""
+
+    statistic: Term
+    points: list[StatisticPoint]
+    lines: list[tuple[float, float, float, float]]
+    maximum: float
+    unit: Text
+    areas: list[Term]
+
+    @property
+    def max_text(self) -> str:
+        return number_text(self.maximum)
+
+
+@dataclass(frozen=True)
+class AxisTick:
+    x: float
+    iso: str
+    label: Text
+    major: bool
+
+
+@dataclass(frozen=True)
+class AxisSegment:
+    """A stretch of consecutive days drawn to scale; segments are separated by a break mark."""
+
+    start: date
+    end: date
+    left: float
+    width: float
+    ticks: tuple[AxisTick, ...]
+    title: Text
+
+
+@dataclass(frozen=True)
+class FilterOption:
+    slug: str
+    label: Text
+    count: int
+
+
+@dataclass
+class TimelineContext:
+    """What the template lays out."""
+
+    title: Text
+    measures: list[TimelineMeasure]
+    events: list[TimelineEvent]
+    series: list[StatisticSeries]
+    folded_series: list[StatisticSeries]
+    statistics: list[StatisticPoint]
+    segments: list[AxisSegment]
+    breaks: list[float]
+    categories: list[FilterOption]
+    places: list[FilterOption]
+    strengths: list[FilterOption]
+    lanes_json: str
+    script_json: str
+    event_rows: int
+    stat_height: int = STAT_HEIGHT
+
+
+@dataclass(frozen=True)
+class TimelineResult:
+    """What was written: where, how many measures, announcements and statistics, and the size."""
+
+    path: Path
+    measures: int
+    events: int
+    statistics: int
+    size: int
