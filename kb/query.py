@@ -147,11 +147,51 @@ def _sparql_term(term: ox.NamedNode | ox.Literal) -> str:
     return str(term)
 
 
+# What the brace scan jumps over: string literals (long and short, either quote) and IRIs.
+_SKIP = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r'|<[^\s<>"{}|^`\\]*>'
+)
+
+
+def _union_branches(code: str, start: int) -> list[int]:
+    """Positions just inside each `{` that opens a UNION branch directly in the group opened at `start`."""
+    depth, i, groups = 1, start, []
+    opened = None
+    while i < len(code) and depth > 0:
+        skip = _SKIP.match(code, i)
+        if skip:
+            i = skip.end()
+            continue
+        char = code[i]
+        if char == "{":
+            depth += 1
+            if depth == 2:
+                opened = i
+        elif char == "}":
+            if depth == 2 and opened is not None:
+                groups.append((opened, i))
+            depth -= 1
+        i += 1
+    branches = []
+    for n, (first, last) in enumerate(groups):
+        before = code[groups[n - 1][1] + 1 : first] if n else ""
+        after = code[last + 1 : groups[n + 1][0]] if n + 1 < len(groups) else ""
+        if before.strip().upper() == "UNION" or after.strip().upper() == "UNION":
+            branches.append(first + 1)
+    return branches
+
+
 def bind_params(text: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> str:
-    """Bind parameters with a VALUES block at the start of the outermost WHERE group.
+    """Bind parameters with a VALUES block at the start of the outermost WHERE group, and of its UNION branches.
 
     Unlike a trailing VALUES clause, this lets FILTERs in the group see the values, and unlike
-    SEP-0007 substitution it does not need the variables in the projection.
+    SEP-0007 substitution it does not need the variables in the projection. Repeating the one-row block in
+    each top-level UNION branch changes no answer (a join distributes over a union), but lets the engine start
+    each branch from the bound value: measure-history took 40 s at 100k measures without it.
     """
     code = "\n".join("" if line.lstrip().startswith("#") else line for line in text.splitlines())
     match = re.search(r"\bWHERE\s*\{", code, re.IGNORECASE) or re.search(r"\{", code)
@@ -160,6 +200,8 @@ def bind_params(text: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> st
     names = " ".join("?" + name for name in bindings)
     values = " ".join(_sparql_term(term) for term in bindings.values())
     block = f" VALUES ({names}) {{ ({values}) }} "
+    for position in reversed(_union_branches(code, match.end())):
+        code = code[:position] + block + code[position:]
     return code[: match.end()] + block + code[match.end() :]
 
 

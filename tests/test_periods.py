@@ -178,3 +178,12 @@ def test_derivation_is_deterministic() -> None:
     first = derive_periods(data, links, [], [], SOURCES, WITHIN)
     second = derive_periods(list(reversed(data)), list(reversed(links)), [], [], list(reversed(SOURCES)), WITHIN)
     assert first == second
+
+
+def test_params_are_bound_in_each_top_level_union_branch_without_changing_answers() -> None:
+    from kb.query import bind_params, parse_term
+
+    text = 'SELECT * WHERE { ?s ?p "{ UNION }" . { ?a ?b <urn:x?q=1> } UNION { ?d ?e "}" } OPTIONAL { ?x ?y ?z } }'
+    bound = bind_params(text, {"a": parse_term("measure:x")})
+    assert bound.count("VALUES (?a)") == 3  # the group and its two UNION branches, not the OPTIONAL
+    assert '"{ UNION }"' in bound and "<urn:x?q=1>" in bound  # strings and IRIs are not scanned for braces
