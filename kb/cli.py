@@ -117,7 +117,13 @@ def _looks_inline(text: str) -> bool:
     help="Read the SPARQL from a file ('-' for standard input).",
 )
 @click.option(
-    "--list", "list_queries", is_flag=True, help="List the named queries with their descriptions and parameters."
+    "--list", "list_queries", is_flag=True, help="List the questions (named queries) with descriptions and parameters."
+)
+@click.option(
+    "--all",
+    "list_all",
+    is_flag=True,
+    help="With --list: also the integrity checks, summaries and the feeds of the timeline and the exports.",
 )
 @click.option(
     "-p",
@@ -147,6 +153,7 @@ def query(
     query: str | None,
     query_file: str | None,
     list_queries: bool,
+    list_all: bool,
     params: tuple[str, ...],
     fmt: str,
     endpoint: str | None,
@@ -157,12 +164,15 @@ def query(
     union of all graphs. A malformed query exits with 2.
     """
     from .errors import QueryError
-    from .query import check_params, format_result, get_named_query, named_queries, parse_params, run_query
+    from .query import catalogue, check_params, format_result, get_named_query, named_queries, parse_params, run_query
     from .store import open_store
 
+    if list_all and not list_queries:
+        raise QueryError("--all goes with --list", hint="kb query --list --all")
     if list_queries:
-        for named in named_queries().values():
-            click.echo(f"{named.name}: {named.description}")
+        for named in (catalogue() if list_all else named_queries()).values():
+            kind = f"[{named.kind}] " if list_all and named.kind != "question" else ""
+            click.echo(f"{named.name}: {kind}{named.description}")
             for param in named.params:
                 optional = "" if param.required else " (optional)"
                 click.echo(f"    --param {param.name}=…{optional}  {param.description}")

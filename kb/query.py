@@ -1,4 +1,4 @@
-"""Named SPARQL queries (kb/queries/*.rq), running them, and writing their results."""
+"""Named SPARQL queries (the catalogue of kb/queries/), running them, and writing their results."""
 
 from __future__ import annotations
 
@@ -16,6 +16,15 @@ from .errors import QueryError
 from .namespaces import PREFIXES, XSD_DATE, expand, shorten
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
+# Folders by audience (kb/queries/README.md): what --list and the endpoint page show, then the plumbing.
+QUESTIONS_DIR = QUERY_DIR / "questions"
+KINDS = {
+    "question": (QUESTIONS_DIR, ""),
+    "check": (QUERY_DIR / "checks", ""),
+    "summary": (QUERY_DIR / "summary", ""),
+    "timeline": (QUERY_DIR / "timeline", "timeline-"),
+    "export": (QUERY_DIR / "export", "export-"),
+}
 FORMATS = ("table", "csv", "tsv", "json")
 _XSD = PREFIXES["xsd"]
 
@@ -31,36 +40,55 @@ class Param:
 
 @dataclass(frozen=True)
 class NamedQuery:
-    """A .rq file: its name, one-line description, parameters and text."""
+    """A .rq file: its name, one-line description, parameters and text; a check also its severity and messages."""
 
     name: str
     path: Path
     description: str
     params: tuple[Param, ...]
     text: str
+    kind: str = "question"
+    severity: str = "violation"
+    message_zh: str = ""
+    hint: str = ""
 
 
-def parse_header(name: str, path: Path, text: str) -> NamedQuery:
-    """Read the comment header: first line is the description, `# param: ?x — …` lines the parameters."""
+def parse_header(name: str, path: Path, text: str, kind: str = "question") -> NamedQuery:
+    """Read the comment header: the first line is the description, `# param: ?x — …` lines the parameters,
+    and a check's `# severity:`, `# message_zh:` and `# hint:` lines what its findings say."""
     description = ""
     params = []
+    fields = {"severity": "violation", "message_zh": "", "hint": ""}
     for line in text.splitlines():
         if not line.startswith("#"):
             break
         body = line.lstrip("#").strip()
         match = re.match(r"param:\s*\?(\w+)\s*(\(optional\))?\s*[—:-]*\s*(.*)", body)
+        field_match = re.match(r"(severity|message_zh|hint):\s*(.*)", body)
         if match:
             params.append(Param(match.group(1), match.group(3).strip(), match.group(2) is None))
+        elif field_match:
+            fields[field_match.group(1)] = field_match.group(2).strip()
         elif body and not description:
             description = body
-    return NamedQuery(name, path, description, tuple(params), text)
+    return NamedQuery(name, path, description, tuple(params), text, kind, **fields)
 
 
-def named_queries(directory: Path = QUERY_DIR) -> dict[str, NamedQuery]:
-    """Every named query, by name (the file name without .rq)."""
+def named_queries(directory: Path = QUESTIONS_DIR, kind: str = "question", prefix: str = "") -> dict[str, NamedQuery]:
+    """The named queries of one folder, by name (the file name without .rq, after `prefix`): by default the
+    user questions, which `kb query --list` and the endpoint page show."""
     queries = {}
     for path in sorted(directory.glob("*.rq")):
-        queries[path.stem] = parse_header(path.stem, path, path.read_text("utf-8"))
+        name = prefix + path.stem
+        queries[name] = parse_header(name, path, path.read_text("utf-8"), kind)
+    return queries
+
+
+def catalogue() -> dict[str, NamedQuery]:
+    """Every query of the project: the questions, then the checks, summaries and the feeds of the page and exports."""
+    queries: dict[str, NamedQuery] = {}
+    for kind, (directory, prefix) in KINDS.items():
+        queries.update(named_queries(directory, kind, prefix))
     return queries
 
 
@@ -70,8 +98,8 @@ def load_query(path: Path) -> NamedQuery:
 
 
 def get_named_query(name: str) -> NamedQuery:
-    """One named query, or a QueryError listing near names."""
-    queries = named_queries()
+    """One query of the catalogue by name, or a QueryError listing near names."""
+    queries = catalogue()
     if name not in queries:
         import difflib
 

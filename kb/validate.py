@@ -24,7 +24,9 @@ from .evidence import QuoteProblem, SourceTexts, check_quotes
 from .loader import Dataset, ParsedFile, load_file, printable
 from .namespaces import GRAPH_BASE, PREFIXES, RDF_TYPE, STANDARD_NAMESPACES, expand, shorten
 from .project import Project
-from .query import QUERY_DIR, run_query, select
+from .query import QUERY_DIR, named_queries, run_query, select
+
+CHECKS_DIR = QUERY_DIR / "checks"  # each *-violation.rq: a check, its severity, messages and hint in its header
 
 SEVERITIES = ("violation", "warning", "info")
 _SH = PREFIXES["sh"]
@@ -595,31 +597,10 @@ def _vocabulary_findings(files: Iterable[ParsedFile], declared: set[str]) -> lis
     return findings
 
 
-_QUERY_HINTS = {
-    "date-kind-violation": (
-        "a date kind other than cq:NotStated needs a value; cq:NotStated needs none; cq:attestedInForce and "
-        "cq:attestedInForceKind come together"
-    ),
-    "date-outside-source-period-violation": "check the date against the article (a warning: it may be right)",
-    "duplicate-conflict-violation": "describe each thing in one file, or give the same value in both",
-    "ill-typed-literal-violation": "correct the literal so that it is valid for its datatype",
-    "replaces-cycle-violation": "a measure replaces an earlier one: reverse or remove one link of the cycle",
-    "self-change-violation": "point the link at the earlier measure it changes",
-}
-
-_QUERY_MESSAGES_ZH = {
-    "date-kind-violation": "日期类型与日期值不一致",
-    "date-outside-source-period-violation": "日期不在来源文章所报道的时段内",
-    "duplicate-conflict-violation": "同一资源在两个文件中取值不同",
-    "ill-typed-literal-violation": "字面量与其数据类型不符",
-    "replaces-cycle-violation": "cq:replaces 形成循环",
-    "self-change-violation": "措施不能调整自身",
-}
-
-
 def _query_findings(store: ox.Store, locator: _Locator) -> list[Finding]:
     findings = []
-    for path in sorted(QUERY_DIR.glob("*-violation.rq")):
+    for check in named_queries(CHECKS_DIR, "check").values():
+        path = check.path
         result = run_query(store, path.read_text("utf-8"))
         for row in result.rows:
             record = dict(zip(result.variables, row, strict=True))
@@ -628,8 +609,8 @@ def _query_findings(store: ox.Store, locator: _Locator) -> list[Finding]:
             value = {k: (v.value if v is not None else "") for k, v in record.items()}
             prop = value.get("property", "")
             message = value.get("message") or path.stem
-            message_zh = value.get("message_zh") or _QUERY_MESSAGES_ZH.get(path.stem, "")
-            severity = value.get("severity") or "violation"
+            message_zh = value.get("message_zh") or check.message_zh
+            severity = value.get("severity") or check.severity
             short_prop = shorten(prop) if prop else ""
             for file, line in locator.where(subject, prop or None, value.get("graph") or None):
                 findings.append(
@@ -641,7 +622,7 @@ def _query_findings(store: ox.Store, locator: _Locator) -> list[Finding]:
                         short_prop,
                         message,
                         message_zh,
-                        _QUERY_HINTS.get(path.stem, ""),
+                        check.hint,
                         path.stem,
                     )
                 )

@@ -17,10 +17,9 @@ import pytest
 import rdflib
 
 from bench.synth import generate
-from kb.export import QUERY_DIR as EXPORT_QUERY_DIR
 from kb.namespaces import PREFIXES
 from kb.project import Project
-from kb.query import NamedQuery, bind_params, named_queries, parse_term, run_query
+from kb.query import NamedQuery, bind_params, catalogue, parse_term, run_query
 from kb.store import load_project
 
 # Values for parameters that point into the synthetic data; others take the example in their description.
@@ -42,7 +41,8 @@ RDFLIB_QUIRKS = {
     "where the spec leaves the cell empty (pyoxigraph does)",
 }
 # The named queries and the export's own feeds (kb/queries/export/, here named export-<file>).
-QUERIES = {**named_queries(), **{f"export-{q.name}": q for q in named_queries(EXPORT_QUERY_DIR).values()}}
+# every query of the project: questions, checks, summaries, and the feeds of the timeline and the exports
+QUERIES = catalogue()
 
 
 @pytest.fixture(scope="module")

@@ -19,15 +19,15 @@ from click.testing import CliRunner
 
 from bench.synth import generate
 from kb.cli import main
-from kb.export import QUERY_DIR as EXPORT_QUERY_DIR
 from kb.project import Project
-from kb.query import named_queries, run_query
+from kb.query import catalogue, run_query
 from kb.remote import RemoteError, parse_response, query_remote
 from kb.store import open_store
 from tests.test_engine_parity import PARAM_SAMPLES, _canonical
 
 # The named queries and the export's own feeds (kb/queries/export/, here named export-<file>).
-QUERIES = {**named_queries(), **{f"export-{q.name}": q for q in named_queries(EXPORT_QUERY_DIR).values()}}
+# every query of the project: questions, checks, summaries, and the feeds of the timeline and the exports
+QUERIES = catalogue()
 
 
 def _oxigraph() -> str:
