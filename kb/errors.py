@@ -45,3 +45,31 @@ class UsageError(KbError):
 
 class ExportError(KbError):
     """An export cannot be made or written."""
+
+
+class FileWriteError(KbError):
+    """A file cannot be written."""
+
+
+class LockTimeout(KbError):
+    """Another process held a lock for longer than we may wait."""
+
+
+class StoreError(KbError):
+    """The store cannot be built, opened or published."""
+
+
+class FormatError(KbError):
+    """A file that cannot be put in canonical form without losing something."""
+
+
+class TimelineError(KbError):
+    """The timeline page cannot be written."""
+
+
+class RemoteError(KbError):
+    """The remote store could not be reached or refused a request."""
+
+
+class ResultTooLarge(Exception):
+    """A query answer grew past the endpoint's size limit (caught inside kb.serve, never shown as such)."""

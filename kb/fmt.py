@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import KbError
+from .errors import FormatError
 from .loader import MAX_FILE_BYTES as LOADER_MAX_FILE_BYTES
 from .loader import ParsedFile, parse_turtle
 from .namespaces import PREFIXES, RDF_TYPE, RDFS_LABEL
@@ -82,10 +82,6 @@ MAX_FILE_BYTES = LOADER_MAX_FILE_BYTES  # one limit for every reader of fact fil
 MAX_NESTING = 100
 _IRIREF = re.compile(r'<[^\x00-\x20<>"{}|^`\\]*>')
 _STAR = re.compile(r"<<|\{\||~")
-
-
-class FormatError(KbError):
-    """A file that cannot be put in canonical form without losing something."""
 
 
 @dataclass(frozen=True)

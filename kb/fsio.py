@@ -12,18 +12,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import KbError
+from .errors import FileWriteError, LockTimeout
 
 # Where a wait for a lock is announced (set by the CLI; silent when None, e.g. in library use).
 _wait_reporter: Callable[[str], None] | None = None
-
-
-class FileWriteError(KbError):
-    """A file cannot be written."""
-
-
-class LockTimeout(KbError):
-    """Another process held a lock for longer than we may wait."""
 
 
 def report_waits(reporter: Callable[[str], None] | None) -> None:

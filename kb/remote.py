@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from .errors import KbError
+from .errors import RemoteError
 from .media import GRAPH_TYPES, READ_GRAPHS, READ_RESULTS, RESULTS_TYPES
 from .namespaces import sparql_prologue
 from .query import QueryResult, bind_params, parse_term
@@ -27,10 +27,6 @@ _ACCEPT = (
 _RESULT_FORMATS = {media: name for media, name in RESULTS_TYPES.items() if name in READ_RESULTS}
 _GRAPH_FORMATS = {media: name for media, name in GRAPH_TYPES.items() if name in READ_GRAPHS}
 PushProgress = Callable[[str, int, int, int], None]
-
-
-class RemoteError(KbError):
-    """The remote store could not be reached or refused a request."""
 
 
 @dataclass

@@ -27,7 +27,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .derive import Facts, derive
-from .errors import KbError, UsageError
+from .errors import StoreError, UsageError
 from .fsio import FileLock, acquire_lock, current_umask, write_atomic
 from .loader import Dataset, load_dataset, read_input
 from .project import Project
@@ -41,10 +41,6 @@ LOCK_TIMEOUT_ENV = "KB_LOCK_TIMEOUT"
 LOCK_TIMEOUT = 300.0  # seconds a build waits for another one; a full build of the shipped KB takes about 1 s
 MANIFEST = "manifest.json"
 INDEX = "index.json"
-
-
-class StoreError(KbError):
-    """The store cannot be built, opened or published."""
 
 
 @dataclass

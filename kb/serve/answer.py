@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import ResultTooLarge
 from ..media import CONTENT_TYPES, GRAPH_TYPES, RESULTS_TYPES
 from ..namespaces import PREFIXES
 from .config import MB
@@ -106,10 +107,6 @@ def service_refusal(query: str) -> str | None:
 # ---------------------------------------------------------------- one query
 
 
-class _ResultTooLarge(Exception):
-    pass
-
-
 class _CappedSink:
     """A write-only buffer that refuses to grow past `limit` bytes."""
 
@@ -121,7 +118,7 @@ class _CappedSink:
     def write(self, data: bytes) -> int:
         self.size += len(data)
         if self.size > self.limit:
-            raise _ResultTooLarge
+            raise ResultTooLarge
         self.parts.append(bytes(data))
         return len(data)
 
@@ -193,7 +190,7 @@ def answer_query(
         return Reply(200, CONTENT_TYPES[name], b"".join(sink.parts))
     except SyntaxError as exc:
         return text_reply(400, f"SPARQL syntax error: {clip(exc)}")
-    except _ResultTooLarge:
+    except ResultTooLarge:
         return text_reply(
             422, f"the result is larger than the limit of {max_bytes} bytes: add a LIMIT or narrow the query"
         )

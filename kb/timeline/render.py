@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..errors import KbError
+from ..errors import TimelineError
 from ..fsio import write_atomic
 from ..project import Project
 from .context import build_context
@@ -15,10 +15,6 @@ from .model import TimelineContext, TimelineResult
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 # Inlined into <style> and <script>: neither may close its element or open a comment.
 INLINE = ("timeline.css", "timeline.js")
-
-
-class TimelineError(KbError):
-    """The timeline page cannot be written."""
 
 
 def render_timeline(context: TimelineContext) -> str:
