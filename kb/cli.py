@@ -14,6 +14,7 @@ import click
 
 from . import __version__
 from .errors import KbError
+from .media import QUERY_FORMATS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -136,7 +137,7 @@ def _looks_inline(text: str) -> bool:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "csv", "tsv", "json"]),
+    type=click.Choice(QUERY_FORMATS),
     default="table",
     show_default=True,
     help="Output for SELECT/ASK (json is SPARQL 1.1 Results JSON); CONSTRUCT/DESCRIBE print Turtle. "

@@ -16,7 +16,6 @@ import os
 import re
 import stat
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,7 +74,6 @@ _BARE = {
     _XSD + "decimal": re.compile(r"^[+-]?\d*\.\d+$"),
     _XSD + "boolean": re.compile(r"^(true|false)$"),
 }
-SLEEP_HOOK = "KB_FMT_SLEEP_BEFORE_REPLACE"  # for the atomicity test: seconds to wait before the rename
 # The largest file fmt reads; local to fmt (the loader has no limit of its own yet).
 MAX_FILE_BYTES = LOADER_MAX_FILE_BYTES  # one limit for every reader of fact files
 # Deeper nesting of inline [ … ] (e.g. a long RDF list) is refused: the writer recurses once per level.
@@ -536,9 +534,6 @@ def write_atomic(path: Path, text: str) -> None:
             os.fsync(handle.fileno())
         if path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o777)
-        delay = os.environ.get(SLEEP_HOOK)
-        if delay:
-            time.sleep(float(delay))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -483,17 +483,6 @@ class Dataset:
             for triple in parsed.triples:
                 yield ox.Quad(triple.subject, triple.predicate, triple.object, graph)
 
-    def triple_count(self) -> int:
-        return sum(len(parsed.triples) for parsed in self.files)
-
-    def locate(self, subject: str, predicate: str | None = None) -> tuple[str, int] | None:
-        """(file, line) of a subject (and of its property where it can be found)."""
-        for parsed in self.files:
-            line = parsed.line_of(subject, predicate)
-            if line is not None:
-                return parsed.name, line
-        return None
-
     def to_store(self) -> ox.Store:
         """An in-memory oxigraph store with one named graph per file."""
         store = ox.Store()

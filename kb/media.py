@@ -34,3 +34,6 @@ CONTENT_TYPES = {
 # and graphs are read in the two forms `kb query --endpoint` asks for.
 READ_RESULTS = ("JSON", "XML", "TSV")
 READ_GRAPHS = ("N_TRIPLES", "TURTLE")
+
+# The result formats of `kb query --format` (the CLI's choices; kb.query writes each).
+QUERY_FORMATS = ("table", "csv", "tsv", "json")

@@ -25,7 +25,6 @@ KINDS = {
     "timeline": (QUERY_DIR / "timeline", "timeline-"),
     "export": (QUERY_DIR / "export", "export-"),
 }
-FORMATS = ("table", "csv", "tsv", "json")
 _XSD = PREFIXES["xsd"]
 
 

@@ -28,7 +28,6 @@ from .query import QUERY_DIR, named_queries, run_query, select
 
 CHECKS_DIR = QUERY_DIR / "checks"  # each *-violation.rq: a check, its severity, messages and hint in its header
 
-SEVERITIES = ("violation", "warning", "info")
 _SH = PREFIXES["sh"]
 _SEVERITY_OF = {_SH + "Violation": "violation", _SH + "Warning": "warning", _SH + "Info": "info"}
 _LOCAL_NAMESPACES = tuple(PREFIXES[p] for p in ("cq", "cat", "tg", "qk", "stat"))

@@ -19,7 +19,7 @@ from test_validate_checks import MEASURE
 import kb.fmt
 from kb import loader
 from kb.cli import main
-from kb.fmt import MAX_FILE_BYTES, MAX_NESTING, SLEEP_HOOK, format_text, isomorphic_triples
+from kb.fmt import MAX_FILE_BYTES, MAX_NESTING, format_text, isomorphic_triples
 from kb.loader import parse_turtle
 from kb.project import Project
 
@@ -147,9 +147,15 @@ def test_bad_files_exit_2_untouched(runner: CliRunner, mini_project: Project, da
 def test_killed_mid_write_leaves_the_original_intact(mini_project: Project) -> None:
     path = mini_project.facts_dir / "test.ttl"
     path.write_text(MESSY, "utf-8")
-    env = {**os.environ, SLEEP_HOOK: "30", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # The child stalls just before the atomic rename (os.replace patched in that process only), then is killed.
+    stall = (
+        "import os, sys, time; from kb.cli import main; "
+        "os.replace = lambda *a, **k: time.sleep(30); "
+        "sys.exit(main(sys.argv[1:]))"
+    )
     process = subprocess.Popen(
-        [sys.executable, "-m", "kb", "--root", str(mini_project.root), "fmt", str(path)],
+        [sys.executable, "-c", stall, "--root", str(mini_project.root), "fmt", str(path)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
