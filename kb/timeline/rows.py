@@ -12,6 +12,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..derive import BASIS_CONCEPTS, STATUS_CONCEPTS
+from ..evidence import SourceTexts, normalise
 from ..periods import Status
 from ..project import Project
 from ..query import run_query
@@ -225,31 +226,28 @@ def periods_by_measure(
     return found
 
 
-# TODO(one-matcher): the timeline reads facts/sources/*.txt itself and matches quotes with its own
-# normalising (line breaks removed); kb/evidence.py should be the one reader and matcher for both.
 def source_texts(project: Project, sources: list[Row]) -> dict[str, tuple[str | None, str]]:
-    """Each source's text (None when unreadable) and its language tag, by source IRI."""
+    """Each source's text, normalised as quotes are compared (None when missing or refused), and its language tag.
+
+    Read through kb/evidence.py, the one reader of source texts: a cq:fileName outside facts/sources/ (a
+    hostile one such as /proc/self/environ) is never read, so nothing of it can reach the page.
+    """
+    readable = SourceTexts(project.sources_dir)
     texts: dict[str, tuple[str | None, str]] = {}
     for row in sources:
         iri = row["source"] or ""
         lang = "zh-Hant" if (row.get("script") or "") == "traditional" else "zh-Hans"
-        content = None
-        if row.get("file_name"):
-            try:
-                content = (project.sources_dir / str(row["file_name"])).read_text("utf-8")
-            except (OSError, UnicodeDecodeError):
-                content = None
-        texts[iri] = (content, lang)
+        name = str(row.get("file_name") or "")
+        texts[iri] = (readable.get(name) if name else None, lang)
     return texts
 
 
-# TODO(one-matcher): a second copy of the quote normalising of kb/evidence.py.
 def quote_in_context(quote: str, source_text: str | None, lang: str, source: Term | None) -> QuoteInContext:
     """The quote with the rest of its sentence, found after removing line breaks from both."""
-    needle = quote.replace("\r", "").replace("\n", "")
+    needle = normalise(quote)
     if source_text is None:
         return QuoteInContext(quote, "", "", False, lang, source)
-    hay = source_text.replace("\r", "").replace("\n", "")
+    hay = normalise(source_text)
     at = hay.find(needle)
     if at < 0 or not needle:
         return QuoteInContext(quote, "", "", False, lang, source)
