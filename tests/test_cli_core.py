@@ -9,41 +9,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from samples import CLI_MEASURE as MEASURE
+from samples import add_fact, run
 
 from kb.cli import main
 from kb.project import Project
-
-MEASURE = """@prefix cq: <https://w3id.org/cq-covid/def#> .
-@prefix cat: <https://w3id.org/cq-covid/def/category/> .
-@prefix measure: <https://w3id.org/cq-covid/id/measure/> .
-@prefix place: <https://w3id.org/cq-covid/id/place/> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix src: <https://w3id.org/cq-covid/id/source/> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-
-measure:test-daily-testing
-    a cq:Measure ;
-    rdfs:label "中心城区各区实行一天一次的区域核酸检测"@zh, "daily area testing in the central urban districts"@en ;
-    cq:category cat:testing ;
-    cq:strength cq:Mandatory ;
-    cq:appliesTo place:central-urban-districts ;
-    cq:announced "2022-11-09"^^xsd:date ;
-    cq:announcedKind cq:EventDate ;
-    cq:inForceFromKind cq:NotStated ;
-    cq:inForceUntilKind cq:NotStated ;
-    cq:source src:article-003 ;
-    cq:quote "中心城区各区将实行一天一次的区域核酸检测" .
-"""
-
-
-def run(runner: CliRunner, project: Project, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-    return runner.invoke(main, ["--root", str(project.root), *args], input=input)
-
-
-def add_fact(project: Project, text: str, name: str = "test.ttl") -> Path:
-    path = project.facts_dir / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_help_lists_commands(runner: CliRunner) -> None:

@@ -14,7 +14,7 @@ import pytest
 import rdflib
 from click.testing import CliRunner
 from rdflib.compare import isomorphic
-from test_validate_checks import MEASURE
+from samples import MEASURE
 
 import kb.fmt
 from kb import loader

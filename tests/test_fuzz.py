@@ -7,7 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_validate_checks import MEASURE
+from samples import MEASURE
 
 from kb.cli import main
 from kb.errors import KbError

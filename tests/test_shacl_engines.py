@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from test_cli_core import MEASURE, add_fact, run
+from samples import CLI_MEASURE as MEASURE
+from samples import add_fact, run
 
 from kb.errors import UsageError
 from kb.project import Project

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_cli_core import MEASURE, add_fact, run
+from samples import CLI_MEASURE as MEASURE
+from samples import add_fact, run
 
 from kb import store as kb_store
 from kb.project import Project

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_timeline import PERIODS_TTL, SAMPLE_TTL, XSS_TTL
+from samples import PERIODS_TTL, SAMPLE_TTL, XSS_TTL
 
 from kb.cli import main
 

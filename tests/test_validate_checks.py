@@ -7,70 +7,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from samples import LINE, MEASURE, STATISTIC
 
 from kb.cli import main
-from kb.namespaces import turtle_prefixes
 from kb.project import Project
 from kb.validate import Finding, validate_files
-
-PREFIXES = turtle_prefixes(
-    "cq", "agent", "cat", "doc", "measure", "obs", "place", "rdfs", "skos", "src", "stat", "unit", "xsd"
-)
-
-# Line numbers below count from 1: the subject is on line 15.
-MEASURE = (
-    PREFIXES
-    + """
-measure:test-measure
-    a cq:Measure ;
-    rdfs:label "中心城区各区实行一天一次的区域核酸检测"@zh, "daily area testing"@en ;
-    cq:category cat:testing ;
-    cq:strength cq:Mandatory ;
-    cq:issuer agent:chongqing-health-commission ;
-    cq:appliesTo place:central-urban-districts ;
-    cq:cites doc:twenty-measures ;
-    cq:announced "2022-11-09"^^xsd:date ;
-    cq:announcedKind cq:EventDate ;
-    cq:inForceFrom "2022-11-10"^^xsd:date ;
-    cq:inForceFromKind cq:StatedDate ;
-    cq:inForceUntil "2022-11-20"^^xsd:date ;
-    cq:inForceUntilKind cq:StatedDate ;
-    cq:source src:article-003 ;
-    cq:quote "中心城区各区将实行一天一次的区域核酸检测" .
-"""
-)
-LINE = {
-    "subject": 15,
-    "rdfs:label": 17,
-    "cq:category": 18,
-    "cq:strength": 19,
-    "cq:issuer": 20,
-    "cq:appliesTo": 21,
-    "cq:cites": 22,
-    "cq:announced": 23,
-    "cq:inForceFrom": 25,
-    "cq:inForceUntil": 27,
-    "cq:source": 29,
-    "cq:quote": 30,
-}
-
-# The statistic type comes from the ontology: a fact file cannot declare one (test_validate_hostile.py).
-STATISTIC = (
-    PREFIXES
-    + """
-obs:a003-test-new-cases
-    a cq:Observation ;
-    rdfs:label "new confirmed cases in Chongqing"@en ;
-    cq:statistic stat:new-confirmed-cases ;
-    cq:area place:chongqing ;
-    cq:refDate "2022-11-09"^^xsd:date ;
-    cq:refDateKind cq:StatedDate ;
-    cq:value 109.0 ;
-    cq:unit unit:NUM ;
-    cq:source src:article-003 ;
-    cq:quote "重庆市新增本土确诊病例109例" .
-"""
-)
 
 
 def check(project: Project, text: str | bytes, name: str = "test.ttl") -> list[Finding]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_validate_checks import MEASURE
+from samples import MEASURE
 
 from kb import store as kb_store
 from kb.project import Project

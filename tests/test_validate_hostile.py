@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_validate_checks import LINE, MEASURE, PREFIXES, STATISTIC
+from samples import LINE, MEASURE, PREFIXES, STATISTIC
 
 from kb.cli import main
 from kb.loader import MAX_FILE_BYTES

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from test_validate_checks import MEASURE
+from samples import MEASURE
 
 from kb.cli import main
 from kb.project import Project

@@ -1,0 +1,249 @@
+"""Test data shared by several test modules (not a test module itself: no test imports another)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from kb.cli import main
+from kb.namespaces import turtle_prefixes
+from kb.project import Project
+
+# ---------------------------------------------------------------- a measure for CLI tests
+
+CLI_MEASURE = """@prefix cq: <https://w3id.org/cq-covid/def#> .
+@prefix cat: <https://w3id.org/cq-covid/def/category/> .
+@prefix measure: <https://w3id.org/cq-covid/id/measure/> .
+@prefix place: <https://w3id.org/cq-covid/id/place/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix src: <https://w3id.org/cq-covid/id/source/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+
+measure:test-daily-testing
+    a cq:Measure ;
+    rdfs:label "中心城区各区实行一天一次的区域核酸检测"@zh, "daily area testing in the central urban districts"@en ;
+    cq:category cat:testing ;
+    cq:strength cq:Mandatory ;
+    cq:appliesTo place:central-urban-districts ;
+    cq:announced "2022-11-09"^^xsd:date ;
+    cq:announcedKind cq:EventDate ;
+    cq:inForceFromKind cq:NotStated ;
+    cq:inForceUntilKind cq:NotStated ;
+    cq:source src:article-003 ;
+    cq:quote "中心城区各区将实行一天一次的区域核酸检测" .
+"""
+
+
+def run(runner: CliRunner, project: Project, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+    return runner.invoke(main, ["--root", str(project.root), *args], input=input)
+
+
+def add_fact(project: Project, text: str, name: str = "test.ttl") -> Path:
+    path = project.facts_dir / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- a measure and a statistic for validation tests
+
+PREFIXES = turtle_prefixes(
+    "cq", "agent", "cat", "doc", "measure", "obs", "place", "rdfs", "skos", "src", "stat", "unit", "xsd"
+)
+
+# Line numbers below count from 1: the subject is on line 15.
+MEASURE = (
+    PREFIXES
+    + """
+measure:test-measure
+    a cq:Measure ;
+    rdfs:label "中心城区各区实行一天一次的区域核酸检测"@zh, "daily area testing"@en ;
+    cq:category cat:testing ;
+    cq:strength cq:Mandatory ;
+    cq:issuer agent:chongqing-health-commission ;
+    cq:appliesTo place:central-urban-districts ;
+    cq:cites doc:twenty-measures ;
+    cq:announced "2022-11-09"^^xsd:date ;
+    cq:announcedKind cq:EventDate ;
+    cq:inForceFrom "2022-11-10"^^xsd:date ;
+    cq:inForceFromKind cq:StatedDate ;
+    cq:inForceUntil "2022-11-20"^^xsd:date ;
+    cq:inForceUntilKind cq:StatedDate ;
+    cq:source src:article-003 ;
+    cq:quote "中心城区各区将实行一天一次的区域核酸检测" .
+"""
+)
+LINE = {
+    "subject": 15,
+    "rdfs:label": 17,
+    "cq:category": 18,
+    "cq:strength": 19,
+    "cq:issuer": 20,
+    "cq:appliesTo": 21,
+    "cq:cites": 22,
+    "cq:announced": 23,
+    "cq:inForceFrom": 25,
+    "cq:inForceUntil": 27,
+    "cq:source": 29,
+    "cq:quote": 30,
+}
+
+# The statistic type comes from the ontology: a fact file cannot declare one (test_validate_hostile.py).
+STATISTIC = (
+    PREFIXES
+    + """
+obs:a003-test-new-cases
+    a cq:Observation ;
+    rdfs:label "new confirmed cases in Chongqing"@en ;
+    cq:statistic stat:new-confirmed-cases ;
+    cq:area place:chongqing ;
+    cq:refDate "2022-11-09"^^xsd:date ;
+    cq:refDateKind cq:StatedDate ;
+    cq:value 109.0 ;
+    cq:unit unit:NUM ;
+    cq:source src:article-003 ;
+    cq:quote "重庆市新增本土确诊病例109例" .
+"""
+)
+
+
+# ---------------------------------------------------------------- timeline samples
+
+TIMELINE_PREFIXES = turtle_prefixes(
+    "cq", "cat", "measure", "ann", "obs", "place", "src", "stat", "qk", "unit", "rdfs", "xsd"
+)
+
+# Five measures that cover every way a measure is drawn, two periods far apart, an announcement,
+# statistics, change links and a quote in traditional characters (article 001).
+SAMPLE_TTL = (
+    TIMELINE_PREFIXES
+    + """
+measure:t-daily-testing a cq:Measure ;
+    rdfs:label "中心城区各区实行一天一次的区域核酸检测"@zh, "one area PCR test a day in the central districts"@en ;
+    cq:category cat:testing ; cq:strength cq:Mandatory ; cq:appliesTo place:central-urban-districts ;
+    cq:announcedAt ann:t-press-136 ;
+    cq:parameter [ a cq:Parameter ; cq:quantityKind qk:test-frequency ; cq:value 1.0 ; cq:unit unit:PER-DAY ] ;
+    cq:announced "2022-11-09"^^xsd:date ; cq:announcedKind cq:EventDate ;
+    cq:inForceFrom "2022-11-10"^^xsd:date ; cq:inForceFromKind cq:StatedDate ;
+    cq:inForceUntil "2022-11-20"^^xsd:date ; cq:inForceUntilKind cq:StatedDate ;
+    cq:source src:article-003 ; cq:quote "中心城区各区将实行一天一次的区域核酸检测" .
+
+measure:t-open-end a cq:Measure ;
+    rdfs:label "沙坪坝区封控"@zh, "lockdown in Shapingba"@en ;
+    cq:category cat:movement ; cq:strength cq:Prohibition ; cq:appliesTo place:shapingba ;
+    cq:announced "2022-11-11"^^xsd:date ; cq:announcedKind cq:EventDate ;
+    cq:inForceFrom "2022-11-11"^^xsd:date ; cq:inForceFromKind cq:StatedDate ;
+    cq:inForceUntilKind cq:NotStated ;
+    cq:amends measure:t-daily-testing ; cq:tightens measure:t-daily-testing ;
+    cq:source src:article-003 ; cq:quote "并服从管控区和高风险区等管控措施" .
+
+measure:t-no-mass-testing a cq:Measure ;
+    rdfs:label "不再按行政區域開展全員核酸檢測"@zh, "no more area-wide mass testing"@en ;
+    cq:category cat:testing ; cq:strength cq:Relaxation ; cq:appliesTo place:chongqing ;
+    cq:announced "2022-11-30"^^xsd:date ; cq:announcedKind cq:EventDate ;
+    cq:inForceFromKind cq:NotStated ; cq:inForceUntilKind cq:NotStated ;
+    cq:ends measure:t-daily-testing ; cq:relaxes measure:t-daily-testing ;
+    cq:source src:article-001 ; cq:quote "不再按行政區域開展全員核酸檢測" .
+
+measure:t-undated a cq:Measure ;
+    rdfs:label "更严更实的防控措施"@zh, "stricter control measures"@en ;
+    cq:category cat:strategy ; cq:strength cq:Principle ; cq:appliesTo place:beibei ;
+    cq:announcedKind cq:NotStated ; cq:inForceFromKind cq:NotStated ; cq:inForceUntilKind cq:NotStated ;
+    cq:source src:article-004 ; cq:quote "我市出台了一系列更严更实更细更快的疫情防控措施" .
+
+measure:t-2020-briefing a cq:Measure ;
+    rdfs:label "2020年通气会措施"@zh, "measure of the 2020 briefing"@en ;
+    cq:category cat:strategy ; cq:strength cq:Advisory ; cq:appliesTo place:chongqing ;
+    cq:announced "2020-01-30"^^xsd:date ; cq:announcedKind cq:StatedDate ;
+    cq:inForceFromKind cq:NotStated ; cq:inForceUntilKind cq:NotStated ;
+    cq:source src:article-004 .
+
+ann:t-press-136 a cq:PressConference ;
+    rdfs:label "第136场发布会"@zh, "136th press conference"@en ;
+    cq:date "2022-11-09"^^xsd:date ; cq:dateKind cq:StatedDate .
+
+obs:t-2020-01-26 a cq:Observation ; cq:statistic stat:new-confirmed-cases ; cq:area place:chongqing ;
+    cq:refDate "2020-01-26"^^xsd:date ; cq:value 35.0 ; cq:unit unit:NUM .
+obs:t-2020-01-27 a cq:Observation ; cq:statistic stat:new-confirmed-cases ; cq:area place:chongqing ;
+    cq:refDate "2020-01-27"^^xsd:date ; cq:value 22.0 ; cq:unit unit:NUM .
+obs:t-2022-11-09 a cq:Observation ; cq:statistic stat:new-confirmed-cases ; cq:area place:chongqing ;
+    cq:refDate "2022-11-09"^^xsd:date ; cq:value 109.0 ; cq:unit unit:NUM .
+"""
+)
+
+# Effective periods of every basis (derived at build): a stated period; an attestation only (then presumed,
+# then unknown where the sources' coverage ends); a pair where the later measure ends (and relaxes) the
+# earlier; an unresolved blanket repeal (possibly ended); and a measure with no date known.
+PERIODS_TTL = (
+    TIMELINE_PREFIXES
+    + """
+measure:p-stated a cq:Measure ;
+    rdfs:label "明示期间的措施"@zh, "measure with a stated period"@en ;
+    cq:category cat:testing ; cq:strength cq:Mandatory ; cq:appliesTo place:chongqing ;
+    cq:announced "2022-11-09"^^xsd:date ; cq:announcedKind cq:EventDate ;
+    cq:inForceFrom "2022-11-10"^^xsd:date ; cq:inForceFromKind cq:StatedDate ;
+    cq:inForceUntil "2022-11-20"^^xsd:date ; cq:inForceUntilKind cq:StatedDate ;
+    cq:source src:article-003 .
+
+measure:p-attested a cq:Measure ;
+    rdfs:label "仅见证的措施"@zh, "measure attested only"@en ;
+    cq:category cat:movement ; cq:strength cq:Mandatory ; cq:appliesTo place:shapingba ;
+    cq:announcedKind cq:NotStated ; cq:inForceFromKind cq:NotStated ; cq:inForceUntilKind cq:NotStated ;
+    cq:attestedInForce "2022-11-09"^^xsd:date ; cq:attestedInForceKind cq:EventDate ;
+    cq:source src:article-003 .
+
+measure:p-old a cq:Measure ;
+    rdfs:label "被终止的措施"@zh, "measure ended by a later one"@en ;
+    cq:category cat:testing ; cq:strength cq:Mandatory ; cq:appliesTo place:shapingba ;
+    cq:announced "2022-11-12"^^xsd:date ; cq:announcedKind cq:EventDate ;
+    cq:inForceFromKind cq:NotStated ; cq:inForceUntilKind cq:NotStated ;
+    cq:source src:article-002 .
+
+measure:p-new a cq:Measure ;
+    rdfs:label "终止并放宽的措施"@zh, "measure that ends and relaxes it"@en ;
+    cq:category cat:testing ; cq:strength cq:Relaxation ; cq:appliesTo place:chongqing ;
+    cq:announced "2022-11-24"^^xsd:date ; cq:announcedKind cq:EventDate ;
+    cq:inForceFrom "2022-11-25"^^xsd:date ; cq:inForceFromKind cq:StatedDate ; cq:inForceUntilKind cq:NotStated ;
+    cq:ends measure:p-old ; cq:relaxes measure:p-old ;
+    cq:source src:article-002 .
+
+measure:p-repeal a cq:Measure ;
+    rdfs:label "概括性废止"@zh, "blanket repeal in Beibei"@en ;
+    cq:category cat:strategy ; cq:strength cq:Relaxation ; cq:appliesTo place:beibei ;
+    cq:announced "2022-11-27"^^xsd:date ; cq:announcedKind cq:EventDate ;
+    cq:inForceFrom "2022-11-28"^^xsd:date ; cq:inForceFromKind cq:StatedDate ; cq:inForceUntilKind cq:NotStated ;
+    cq:repealsInconsistentWith measure:p-repeal ;
+    cq:source src:article-002 .
+
+measure:p-maybe a cq:Measure ;
+    rdfs:label "可能已被废止的措施"@zh, "measure possibly ended by the repeal"@en ;
+    cq:category cat:movement ; cq:strength cq:Advisory ; cq:appliesTo place:beibei ;
+    cq:announced "2022-11-15"^^xsd:date ; cq:announcedKind cq:EventDate ;
+    cq:inForceFromKind cq:NotStated ; cq:inForceUntilKind cq:NotStated ;
+    cq:source src:article-002 .
+
+measure:p-nodate a cq:Measure ;
+    rdfs:label "无日期的措施"@zh, "measure with no date known"@en ;
+    cq:category cat:strategy ; cq:strength cq:Principle ; cq:appliesTo place:chongqing ;
+    cq:announcedKind cq:NotStated ; cq:inForceFromKind cq:NotStated ; cq:inForceUntilKind cq:NotStated ;
+    cq:source src:article-002 .
+"""
+)
+
+XSS_LABEL = "<script>alert(1)</script>"
+XSS_ATTR = '"><img src=x onerror=alert(1)>'
+_ATTR_TTL = XSS_ATTR.replace('"', '\\"')
+XSS_TTL = (
+    TIMELINE_PREFIXES
+    + f"""
+cat:t-evil a cq:Category ; rdfs:label "</script><!--<script>alert(3)</script>"@en, "{_ATTR_TTL}"@zh .
+
+measure:t-evil a cq:Measure ;
+    rdfs:label "{XSS_LABEL}"@zh, "{_ATTR_TTL}"@en ;
+    cq:category cat:t-evil ; cq:strength cq:Mandatory ; cq:appliesTo place:chongqing ;
+    cq:announced "2022-11-09"^^xsd:date ; cq:announcedKind cq:EventDate ;
+    cq:inForceFromKind cq:NotStated ; cq:inForceUntilKind cq:NotStated ;
+    rdfs:comment "{_ATTR_TTL}"@en ;
+    cq:source src:article-003 ; cq:quote "</script><script>alert(2)</script>{_ATTR_TTL}" .
+"""
+)
