@@ -1,7 +1,8 @@
-"""Test data shared by several test modules (not a test module itself: no test imports another)."""
+"""Test data and helpers shared by several test modules (not a test module itself: no test imports another)."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -247,3 +248,23 @@ measure:t-evil a cq:Measure ;
     cq:source src:article-003 ; cq:quote "</script><script>alert(2)</script>{_ATTR_TTL}" .
 """
 )
+
+
+# ---------------------------------------------------------------- import boundaries between rooms
+
+
+def kb_imports(package: Path) -> set[str]:
+    """The kb modules that the files of a package import (relative imports resolved, names included)."""
+    found: set[str] = set()
+    for path in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                parts = ["kb", package.name][: 3 - node.level] if node.level else []
+                base = ".".join([*parts, *([node.module] if node.module else [])])
+                names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            found.update(name for name in names if name == "kb" or name.startswith("kb."))
+    return found

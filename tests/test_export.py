@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import csv
 import io
 import json
@@ -15,6 +14,7 @@ import pytest
 import rdflib
 from click.testing import CliRunner
 from rdflib.compare import isomorphic
+from samples import kb_imports
 
 from kb import export as export_module
 from kb.cli import export as export_command
@@ -649,24 +649,7 @@ def test_export_over_an_existing_file_keeps_its_mode(runner: CliRunner, mini_pro
     assert target.stat().st_mode & 0o777 == 0o640 and target.read_text("utf-8") != "old"
 
 
-def _kb_imports(package: Path) -> set[str]:
-    """The kb modules that the files of a package import (relative imports resolved, names included)."""
-    found: set[str] = set()
-    for path in sorted(package.glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            if isinstance(node, ast.ImportFrom):
-                parts = ["kb", package.name][: 3 - node.level] if node.level else []
-                base = ".".join([*parts, *([node.module] if node.module else [])])
-                names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
-            elif isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            else:
-                continue
-            found.update(name for name in names if name == "kb" or name.startswith("kb."))
-    return found
-
-
 def test_export_never_imports_timeline_validate_or_serve() -> None:
-    imports = _kb_imports(Path(export_module.__file__).parent)
+    imports = kb_imports(Path(export_module.__file__).parent)
     assert "kb.store" in imports or "kb.query" in imports  # the resolution sees the package's own imports
     assert sorted(name for name in imports if name.startswith(("kb.timeline", "kb.validate", "kb.serve"))) == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import csv
 import http.server
 import io
@@ -29,6 +28,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from samples import kb_imports
 
 from bench.synth import generate
 from kb.cli import main
@@ -726,24 +726,7 @@ def test_ctrl_c_stops_the_server_and_its_workers_without_a_traceback(store_path:
     assert not any(_alive(pid) for pid in workers)
 
 
-def _kb_imports(package: Path) -> set[str]:
-    """The kb modules that the files of a package import (relative imports resolved, names included)."""
-    found: set[str] = set()
-    for path in sorted(package.glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            if isinstance(node, ast.ImportFrom):
-                parts = ["kb", package.name][: 3 - node.level] if node.level else []
-                base = ".".join([*parts, *([node.module] if node.module else [])])
-                names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
-            elif isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            else:
-                continue
-            found.update(name for name in names if name == "kb" or name.startswith("kb."))
-    return found
-
-
 def test_serve_never_imports_timeline_validate_or_export() -> None:
-    imports = _kb_imports(ROOT / "kb" / "serve")
+    imports = kb_imports(ROOT / "kb" / "serve")
     assert "kb.store" in imports or "kb.query" in imports  # the resolution sees the package's own imports
     assert sorted(name for name in imports if name.startswith(("kb.timeline", "kb.validate", "kb.export"))) == []

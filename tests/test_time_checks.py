@@ -135,3 +135,25 @@ def test_derivation_leaves_the_curated_graphs_as_the_files_say(mini_project: Pro
     assert len(in_store) == len(parsed.triples)  # nothing added to (or lost from) the file's graph
     derived = list(store.quads_for_pattern(None, None, None, ox.NamedNode(DERIVED_GRAPH)))
     assert derived and all(q.graph_name.value == DERIVED_GRAPH for q in derived)
+
+
+@MODES
+def test_an_attestation_that_is_not_a_date_is_a_violation(mini_project: Project, whole: bool) -> None:
+    extra = '    cq:attestedInForce "10 Nov" ;\n    cq:attestedInForceKind cq:EventDate ;\n'
+    found = [f for f in findings(mini_project, measure("t-att", extra), whole) if f.property == "cq:attestedInForce"]
+    assert found and all(f.severity == "violation" for f in found)
+    assert any("xsd:date" in f.message for f in found)
+
+
+@MODES
+def test_a_blanket_repeal_must_name_a_document_or_measure(mini_project: Project, whole: bool) -> None:
+    text = measure("t-notice", "    cq:repealsInconsistentWith place:chongqing ;\n")
+    found = [f for f in findings(mini_project, text, whole) if f.property == "cq:repealsInconsistentWith"]
+    assert [(f.subject, f.severity) for f in found] == [("measure:t-notice", "violation")]
+
+
+def test_the_derived_span_shape_fires_on_a_malformed_span(mini_project: Project) -> None:
+    # spans are written by the build; a node typed as one without its measure shows the shape can fail
+    text = "<https://w3id.org/cq-covid/id/span/t-bad/1> a cq:StatusSpan ; cq:status cq:InForce .\n"
+    found = [f for f in findings(mini_project, text, whole=True) if f.property == "cq:spanOf"]
+    assert found and all(f.severity == "violation" and "derivation error" in f.message for f in found)
