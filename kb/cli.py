@@ -408,7 +408,7 @@ def fmt_command(obj: _Context, files: tuple[str, ...], check: bool) -> None:
     done (or, with --check, when all are canonical), 1 when --check finds files to format, 2 when a
     file cannot be read, parsed or formatted.
     """
-    from .fmt import format_file
+    from .authoring.canonical import format_file
 
     project = obj.project()
     paths = [Path(f) for f in files] or project.fact_files()
@@ -443,9 +443,9 @@ def new_command(kind: str, output: str | None, force: bool) -> None:
     Replace every «PLACEHOLDER», then run `kb validate FILE`. With -o an existing file is left alone
     unless --force is given (exit 2).
     """
+    from .authoring.skeleton import skeleton
     from .errors import UsageError
     from .fsio import write_atomic
-    from .skeleton import skeleton
 
     text = skeleton(kind)
     if output is None:

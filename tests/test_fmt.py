@@ -16,10 +16,10 @@ from click.testing import CliRunner
 from rdflib.compare import isomorphic
 from samples import MEASURE
 
-import kb.fmt
+import kb.authoring.canonical as canonical_module
 from kb import loader
+from kb.authoring.canonical import MAX_FILE_BYTES, MAX_NESTING, format_text, isomorphic_triples
 from kb.cli import main
-from kb.fmt import MAX_FILE_BYTES, MAX_NESTING, format_text, isomorphic_triples
 from kb.loader import parse_turtle
 from kb.project import Project
 
@@ -286,12 +286,12 @@ def test_a_too_deep_list_is_refused_not_a_crash(runner: CliRunner, mini_project:
 def test_safety_net_refuses_output_that_lost_a_triple(
     runner: CliRunner, mini_project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = kb.fmt._Writer.predicates
+    original = canonical_module._Writer.predicates
 
     def lossy(self, triples, subject=None, comments=None):  # type: ignore[no-untyped-def]
         return original(self, triples, subject, comments)[:-1] or ["a <http://example.org/x#Other>"]
 
-    monkeypatch.setattr(kb.fmt._Writer, "predicates", lossy)
+    monkeypatch.setattr(canonical_module._Writer, "predicates", lossy)
     path = mini_project.facts_dir / "test.ttl"
     path.write_text(MESSY, "utf-8")
     result = run(runner, mini_project, "fmt", str(path))
@@ -303,7 +303,7 @@ def test_safety_net_refuses_output_that_lost_a_triple(
 def test_safety_net_refuses_output_that_does_not_parse(
     runner: CliRunner, mini_project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(kb.fmt._Writer, "iri", lambda self, value: f"<{value} >")
+    monkeypatch.setattr(canonical_module._Writer, "iri", lambda self, value: f"<{value} >")
     path = mini_project.facts_dir / "test.ttl"
     path.write_text(MESSY, "utf-8")
     result = run(runner, mini_project, "fmt", str(path))

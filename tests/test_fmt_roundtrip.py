@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rdflib.compare import isomorphic
 
-from kb.fmt import FormatError, _comment_starts, format_file, format_text
+from kb.authoring.canonical import FormatError, _comment_starts, format_file, format_text
 from kb.loader import parse_turtle
 
 ROOT = Path(__file__).resolve().parent.parent

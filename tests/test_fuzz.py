@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from samples import MEASURE
 
+from kb.authoring.canonical import format_text
 from kb.cli import main
 from kb.errors import KbError
-from kb.fmt import format_text
 from kb.loader import parse_turtle
 from kb.project import Project
 

@@ -5,8 +5,8 @@ Placeholders are written «LIKE-THIS»; replace every one before validating.
 
 from __future__ import annotations
 
-from .errors import UsageError
-from .namespaces import turtle_prefixes
+from ..errors import UsageError
+from ..namespaces import turtle_prefixes
 
 _PREFIXES = turtle_prefixes(
     "cq", "agent", "ann", "cat", "doc", "measure", "obs", "place", "rdfs", "src", "stat", "unit", "xsd"

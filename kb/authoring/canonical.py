@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import FormatError
-from .loader import MAX_FILE_BYTES as LOADER_MAX_FILE_BYTES
-from .loader import ParsedFile, parse_turtle
-from .namespaces import PREFIXES, RDF_TYPE, RDFS_LABEL
+from ..errors import FormatError
+from ..loader import MAX_FILE_BYTES as LOADER_MAX_FILE_BYTES
+from ..loader import ParsedFile, parse_turtle
+from ..namespaces import PREFIXES, RDF_TYPE, RDFS_LABEL
 
 _XSD = PREFIXES["xsd"]
 _CQ = PREFIXES["cq"]

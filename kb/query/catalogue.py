@@ -1,0 +1,100 @@
+"""The catalogue of named queries: every .rq file under kb/queries/, by audience, with what its header says."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import QueryError
+
+QUERY_DIR = Path(__file__).resolve().parent.parent / "queries"
+# Folders by audience (kb/queries/README.md): what --list and the endpoint page show, then the plumbing.
+QUESTIONS_DIR = QUERY_DIR / "questions"
+KINDS = {
+    "question": (QUESTIONS_DIR, ""),
+    "check": (QUERY_DIR / "checks", ""),
+    "summary": (QUERY_DIR / "summary", ""),
+    "timeline": (QUERY_DIR / "timeline", "timeline-"),
+    "export": (QUERY_DIR / "export", "export-"),
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter a named query takes: bound as ?name."""
+
+    name: str
+    description: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """A .rq file: its name, one-line description, parameters and text; a check also its severity and messages."""
+
+    name: str
+    path: Path
+    description: str
+    params: tuple[Param, ...]
+    text: str
+    kind: str = "question"
+    severity: str = "violation"
+    message_zh: str = ""
+    hint: str = ""
+
+
+def parse_header(name: str, path: Path, text: str, kind: str = "question") -> NamedQuery:
+    """Read the comment header: the first line is the description, `# param: ?x — …` lines the parameters,
+    and a check's `# severity:`, `# message_zh:` and `# hint:` lines what its findings say."""
+    description = ""
+    params = []
+    fields = {"severity": "violation", "message_zh": "", "hint": ""}
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        body = line.lstrip("#").strip()
+        match = re.match(r"param:\s*\?(\w+)\s*(\(optional\))?\s*[—:-]*\s*(.*)", body)
+        field_match = re.match(r"(severity|message_zh|hint):\s*(.*)", body)
+        if match:
+            params.append(Param(match.group(1), match.group(3).strip(), match.group(2) is None))
+        elif field_match:
+            fields[field_match.group(1)] = field_match.group(2).strip()
+        elif body and not description:
+            description = body
+    return NamedQuery(name, path, description, tuple(params), text, kind, **fields)
+
+
+def named_queries(directory: Path = QUESTIONS_DIR, kind: str = "question", prefix: str = "") -> dict[str, NamedQuery]:
+    """The named queries of one folder, by name (the file name without .rq, after `prefix`): by default the
+    user questions, which `kb query --list` and the endpoint page show."""
+    queries = {}
+    for path in sorted(directory.glob("*.rq")):
+        name = prefix + path.stem
+        queries[name] = parse_header(name, path, path.read_text("utf-8"), kind)
+    return queries
+
+
+def catalogue() -> dict[str, NamedQuery]:
+    """Every query of the project: the questions, then the checks, summaries and the feeds of the page and exports."""
+    queries: dict[str, NamedQuery] = {}
+    for kind, (directory, prefix) in KINDS.items():
+        queries.update(named_queries(directory, kind, prefix))
+    return queries
+
+
+def load_query(path: Path) -> NamedQuery:
+    """One query file by its path, named by its file name (a feed outside the catalogue, e.g. queries/export/)."""
+    return parse_header(path.stem, path, path.read_text("utf-8"))
+
+
+def get_named_query(name: str) -> NamedQuery:
+    """One query of the catalogue by name, or a QueryError listing near names."""
+    queries = catalogue()
+    if name not in queries:
+        import difflib
+
+        near = difflib.get_close_matches(name, list(queries), n=3)
+        hint = f"did you mean {', '.join(near)}?" if near else "kb query --list shows the named queries"
+        raise QueryError(f"no named query '{name}'", hint=hint)
+    return queries[name]

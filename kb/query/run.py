@@ -1,0 +1,157 @@
+"""Running a query on a store: parameters as RDF terms, bound into the text, and the result as plain data."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from ..errors import QueryError
+from ..namespaces import PREFIXES, XSD_DATE, expand
+from .catalogue import NamedQuery
+
+_XSD = PREFIXES["xsd"]
+
+
+def select(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> ox.QuerySolutions:
+    """The solutions of a SELECT run directly on a store (narrows pyoxigraph's result type)."""
+    if not isinstance(result, ox.QuerySolutions):
+        raise TypeError("expected a SELECT query")
+    return result
+
+
+def parse_term(value: str) -> ox.NamedNode | ox.Literal:
+    """A --param value as an RDF term: <iri>, prefix:name, a date, an integer, or else a string."""
+    iri = expand(value)
+    if iri is not None:
+        return ox.NamedNode(iri)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return ox.Literal(value, datatype=ox.NamedNode(XSD_DATE))
+    if re.fullmatch(r"-?\d+", value):
+        return ox.Literal(value, datatype=ox.NamedNode(_XSD + "integer"))
+    if re.fullmatch(r"-?\d+\.\d*", value):
+        return ox.Literal(value, datatype=ox.NamedNode(_XSD + "decimal"))
+    return ox.Literal(value)
+
+
+def parse_params(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """`name=value` strings as a dict."""
+    params = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        name = name.strip().lstrip("?")
+        if not sep or not name:
+            raise QueryError(f"parameter '{pair}' is not name=value", hint="write --param day=2022-11-10")
+        params[name] = value
+    return params
+
+
+@dataclass
+class QueryResult:
+    """Rows of a SELECT, the answer of an ASK, or the triples of a CONSTRUCT/DESCRIBE."""
+
+    kind: str
+    variables: list[str] = field(default_factory=list)
+    rows: list[list[ox.NamedNode | ox.BlankNode | ox.Literal | None]] = field(default_factory=list)
+    boolean: bool | None = None
+    triples: list[ox.Triple] = field(default_factory=list)
+
+    def records(self) -> list[dict[str, str | None]]:
+        """Rows as dicts of plain values (IRIs and literal lexical forms), for tests and templates."""
+        return [
+            {v: (None if t is None else t.value) for v, t in zip(self.variables, row, strict=True)} for row in self.rows
+        ]
+
+
+def check_params(query: NamedQuery, params: dict[str, str]) -> None:
+    """Refuse unknown parameters and missing required ones."""
+    known = {p.name for p in query.params}
+    for name in params:
+        if name not in known:
+            hint = f"it takes: {', '.join(sorted(known))}" if known else "it takes no parameters"
+            raise QueryError(f"query '{query.name}' has no parameter '{name}'", hint=hint)
+    for param in query.params:
+        if param.required and param.name not in params:
+            raise QueryError(f"query '{query.name}' needs --param {param.name}=…", hint=param.description or None)
+
+
+def _sparql_term(term: ox.NamedNode | ox.Literal) -> str:
+    return str(term)
+
+
+# What the brace scan jumps over: string literals (long and short, either quote) and IRIs.
+_SKIP = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'
+    r"|'(?:[^'\\\n]|\\.)*'"
+    r'|<[^\s<>"{}|^`\\]*>'
+)
+
+
+def _union_branches(code: str, start: int) -> list[int]:
+    """Positions just inside each `{` that opens a UNION branch directly in the group opened at `start`."""
+    depth, i, groups = 1, start, []
+    opened = None
+    while i < len(code) and depth > 0:
+        skip = _SKIP.match(code, i)
+        if skip:
+            i = skip.end()
+            continue
+        char = code[i]
+        if char == "{":
+            depth += 1
+            if depth == 2:
+                opened = i
+        elif char == "}":
+            if depth == 2 and opened is not None:
+                groups.append((opened, i))
+            depth -= 1
+        i += 1
+    branches = []
+    for n, (first, last) in enumerate(groups):
+        before = code[groups[n - 1][1] + 1 : first] if n else ""
+        after = code[last + 1 : groups[n + 1][0]] if n + 1 < len(groups) else ""
+        if before.strip().upper() == "UNION" or after.strip().upper() == "UNION":
+            branches.append(first + 1)
+    return branches
+
+
+def bind_params(text: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> str:
+    """Bind parameters with a VALUES block at the start of the outermost WHERE group, and of its UNION branches.
+
+    Unlike a trailing VALUES clause, this lets FILTERs in the group see the values, and unlike
+    SEP-0007 substitution it does not need the variables in the projection. Repeating the one-row block in
+    each top-level UNION branch changes no answer (a join distributes over a union), but lets the engine start
+    each branch from the bound value: measure-history took 40 s at 100k measures without it.
+    """
+    code = "\n".join("" if line.lstrip().startswith("#") else line for line in text.splitlines())
+    match = re.search(r"\bWHERE\s*\{", code, re.IGNORECASE) or re.search(r"\{", code)
+    if match is None:
+        raise QueryError("this query has no WHERE clause to bind parameters in")
+    names = " ".join("?" + name for name in bindings)
+    values = " ".join(_sparql_term(term) for term in bindings.values())
+    block = f" VALUES ({names}) {{ ({values}) }} "
+    for position in reversed(_union_branches(code, match.end())):
+        code = code[:position] + block + code[position:]
+    return code[: match.end()] + block + code[match.end() :]
+
+
+def run_query(store: ox.Store, text: str, params: dict[str, str] | None = None) -> QueryResult:
+    """Run SPARQL over the union of all graphs, with the project prefixes pre-bound."""
+    if params:
+        text = bind_params(text, {k: parse_term(v) for k, v in params.items()})
+    try:
+        result = store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)
+    except SyntaxError as exc:
+        raise QueryError(f"SPARQL syntax error: {exc}", hint="check the query text at that place") from None
+    except OSError as exc:
+        raise QueryError(f"query failed: {exc}") from None
+    if isinstance(result, ox.QueryBoolean):
+        return QueryResult("ask", boolean=bool(result))
+    if isinstance(result, ox.QuerySolutions):
+        variables = [v.value for v in result.variables]
+        rows = [[solution[v] for v in result.variables] for solution in result]
+        return QueryResult("select", variables=variables, rows=rows)
+    return QueryResult("graph", triples=list(result))
