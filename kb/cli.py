@@ -542,12 +542,12 @@ def serve(
     a health check. UPDATE is refused, and so is SERVICE unless --allow-service is given.
     """
     from .serve import ServeConfig, create_server
-    from .store import open_store
+    from .store import open_store, store_link
 
     project = obj.project()
     open_store(project)
     config = ServeConfig(
-        project.state_dir / "store",
+        store_link(project),
         timeout=timeout,
         max_result_bytes=int(max_result_mb * 1_000_000),
         workers=workers,

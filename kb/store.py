@@ -32,7 +32,7 @@ from .fsio import FileLock, acquire_lock, current_umask, write_atomic
 from .loader import Dataset, load_dataset, read_input
 from .project import Project
 
-STORE_FORMAT = 2
+STORE_FORMAT = 3  # 3: the location index lists every file that describes a subject
 Progress = Callable[[str, int, int], None]
 LINK = "store"  # the symlink naming the published folder
 PREFIX = "store."  # published, superseded and half-written folders: store.XXXXXXXX
@@ -80,13 +80,14 @@ def _read_manifest(project: Project) -> dict | None:
     return data
 
 
-def is_fresh(project: Project) -> bool:
-    """Whether the store was built from exactly the current input files."""
+def is_fresh(project: Project, ignoring: frozenset[str] = frozenset()) -> bool:
+    """Whether the store was built from exactly the current input files (not counting the files named in
+    `ignoring`: `kb validate FILE` checks those files against the rest, whatever the store holds of them)."""
     manifest = _read_manifest(project)
     if manifest is None:
         return False
-    current = _fingerprint(project)
-    recorded: dict[str, list[int | str]] = manifest.get("files", {})
+    current = {k: v for k, v in _fingerprint(project).items() if k not in ignoring}
+    recorded: dict[str, list[int | str]] = {k: v for k, v in manifest.get("files", {}).items() if k not in ignoring}
     if set(current) != set(recorded):
         return False
     for name, (size, mtime, _) in current.items():
@@ -217,7 +218,7 @@ def _build_locked(project: Project, progress: Progress | None) -> BuildResult:
     prints = _fingerprint(project)
     for name in prints:
         prints[name][2] = _digest(project.root / name)
-    subject_index: dict[str, list[str | int]] = {}
+    subject_index: dict[str, list[list[str | int]]] = {}
     counts = {"files": 0, "triples": 0}
     facts = Facts()  # what the derivation needs, gathered as the quads stream into the store
 
@@ -230,7 +231,7 @@ def _build_locked(project: Project, progress: Progress | None) -> BuildResult:
                 counts["files"] += 1
                 counts["triples"] += len(parsed.triples)
                 for subject, block in parsed.blocks.items():
-                    subject_index[subject] = [parsed.name, block.start, block.end]
+                    subject_index.setdefault(subject, []).append([parsed.name, block.start, block.end])
                 for quad in Dataset([parsed]).quads():
                     facts.see(quad)
                     yield quad
@@ -340,8 +341,9 @@ def open_store(project: Project, progress: Progress | None = None) -> ox.Store:
     return open_snapshot(store_link(project))
 
 
-def read_index(project: Project) -> dict[str, list]:
-    """Subject IRI → [file, first line, last line], as recorded by the last build."""
+def read_index(project: Project) -> dict[str, list[list[str | int]]]:
+    """The location index of the published store: subject IRI → [[file, first line, last line], …], one entry per
+    file that describes the subject, in build order; {} when there is no store or its index cannot be read."""
     try:
         data = json.loads((store_link(project) / INDEX).read_text("utf-8"))
     except (OSError, ValueError):

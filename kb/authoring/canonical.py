@@ -15,13 +15,13 @@ from __future__ import annotations
 import os
 import re
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from ..errors import FormatError
+from ..fsio import write_atomic
 from ..loader import MAX_FILE_BYTES as LOADER_MAX_FILE_BYTES
 from ..loader import ParsedFile, parse_turtle
 from ..namespaces import PREFIXES, RDF_TYPE, RDFS_LABEL
@@ -522,22 +522,6 @@ def _blank(term: object) -> bool:
 
 def _all_attached(comments: _Comments) -> list[str]:
     return [c for group in (*comments.above_subject.values(), *comments.above_predicate.values()) for c in group]
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` by `text` all at once: a temporary file in the same folder, fsync, rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _size(count: int) -> str:

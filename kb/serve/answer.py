@@ -153,7 +153,6 @@ def answer_query(
     store: Any,
     job: QueryJob,
     max_bytes: int,
-    union_default_graph: bool = True,
     allow_service: bool = False,
     max_memory: int | None = None,
 ) -> Reply:
@@ -169,7 +168,7 @@ def answer_query(
         if job.default_graphs:
             options["default_graph"] = [ox.NamedNode(iri) for iri in job.default_graphs]
         else:
-            options["use_default_graph_as_union"] = union_default_graph
+            options["use_default_graph_as_union"] = True  # the protocol leaves it to us: every graph
         if job.named_graphs:
             options["named_graphs"] = [ox.NamedNode(iri) for iri in job.named_graphs]
     except ValueError as exc:

@@ -22,7 +22,6 @@ class ServeConfig:
     max_result_bytes: int = 50 * MB
     workers: int = 2
     threads: int = 8
-    union_default_graph: bool = True
     # Address space a worker may add to its idle size while it answers a query; None: no ceiling.
     max_memory_bytes: int | None = 1024 * MB
     # SPARQL SERVICE makes this host send requests elsewhere: refused unless explicitly allowed.

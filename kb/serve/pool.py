@@ -159,7 +159,6 @@ class _Engine:
             self.store,
             job,
             config.max_result_bytes,
-            config.union_default_graph,
             config.allow_service,
             config.max_memory_bytes,
         )

@@ -1,0 +1,56 @@
+"""`kb validate`: SHACL shapes, evidence, vocabulary and the *-violation checks, as a Report of findings.
+
+The outcome is a Report, never an exception: "the facts do not conform" is a result. The whole knowledge base
+is validated from the store (built first when an input changed, as for every reader); new or changed files are
+validated in its context (in_context.py). The modules: report (Finding, Report), places (file:line of a
+subject), shacl, checks (the project's own checks), run (one run of them all), in_context.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import store as kb_store
+from ..loader import load_file
+from ..project import Project
+from .checks import CHECKS_DIR, declared_terms
+from .in_context import validate_in_context
+from .places import IndexedFiles, Locator
+from .report import Finding, Report
+from .run import run_checks
+from .shacl import SHACL_ENGINES, shacl_engine
+
+__all__ = [
+    "CHECKS_DIR",
+    "SHACL_ENGINES",
+    "Finding",
+    "Report",
+    "validate_files",
+    "validate_in_context",
+    "validate_store",
+]
+
+
+def validate_store(project: Project, engine: str = "pyshacl") -> Report:
+    """Every check over the knowledge base as the store holds it (the derived periods included).
+
+    Findings are placed through the store's location index; a file is parsed again only when a finding needs a
+    line inside it that the index does not keep.
+    """
+    store = kb_store.open_store(project)
+    names = [project.relative(path) for path in project.input_files()]
+    files = IndexedFiles(
+        store,
+        names,
+        kb_store.read_index(project),
+        lambda name: load_file(project.root / name, name, project.root),
+    )
+    return run_checks(project, store, Locator(files, store), declared_terms(store), None, None, engine)
+
+
+def validate_files(project: Project, paths: list[Path] | None = None, engine: str = "pyshacl") -> Report:
+    """Validate the whole knowledge base, or the given files in its context (findings for those files only)."""
+    shacl_engine(engine)  # an unknown or missing engine is a usage error before any work
+    if paths:
+        return validate_in_context(project, paths, engine)
+    return validate_store(project, engine)

@@ -1,0 +1,54 @@
+"""One validation run: every check over a store, its findings placed in files, merged and sorted into a Report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyoxigraph as ox
+
+from ..project import Project
+from .checks import (
+    FileTriples,
+    declaration_findings,
+    drop_shacl_duplicates,
+    evidence_findings,
+    literal_findings,
+    query_findings,
+    vocabulary_findings,
+)
+from .places import IndexedFiles, Locator, ParsedFiles, StoredFile
+from .report import Report, printable_finding
+from .shacl import shacl_findings
+
+
+def _files(names: Sequence[str], files: ParsedFiles | IndexedFiles) -> list[FileTriples]:
+    """The named files' triples: as parsed, or as the store holds them (no file is read for the per-file checks;
+    they are order-independent, so both give the same findings)."""
+    if isinstance(files, ParsedFiles):
+        return [files.parsed(name) for name in names]
+    return [StoredFile(name, files) for name in names]
+
+
+def run_checks(
+    project: Project,
+    store: ox.Store,
+    locator: Locator,
+    declared: set[str],
+    focus: list[ox.NamedNode | ox.BlankNode] | None,
+    report_files: set[str] | None,
+    engine: str = "pyshacl",
+) -> Report:
+    """Every check over `store`; with `report_files`, only the findings in those files."""
+    shacl, report_nt = shacl_findings(store, locator, project.shapes_file, focus, engine)
+    findings = shacl + evidence_findings(store, locator, project) + query_findings(store, locator)
+    names = locator.files.names
+    checked = names if report_files is None else [n for n in names if n in report_files]
+    fact_files = [n for n in checked if not n.startswith("ontology/")]
+    findings += vocabulary_findings(_files(fact_files, locator.files), declared, locator)
+    findings += declaration_findings(_files(fact_files, locator.files), locator)
+    findings += literal_findings(_files(checked, locator.files), locator)
+    findings = [printable_finding(f) for f in drop_shacl_duplicates(findings)]
+    if report_files is not None:
+        findings = [f for f in findings if f.file in report_files]
+    files = sorted(report_files) if report_files is not None else list(names)
+    return Report(sorted(set(findings)), files, report_nt, findings)

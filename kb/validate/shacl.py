@@ -1,0 +1,175 @@
+"""The SHACL part of validation: the shapes of ontology/shapes.ttl run by pyshacl (the reference) or pyshacl-turbo
+(same findings, a Rust core), over the store's quads, and the results turned into findings."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ..errors import UsageError
+from ..namespaces import PREFIXES
+from ..query import select
+from .places import Locator, key, term_text
+from .report import Finding
+
+_SH = PREFIXES["sh"]
+_SEVERITY_OF = {_SH + "Violation": "violation", _SH + "Warning": "warning", _SH + "Info": "info"}
+_XSD_STRING = PREFIXES["xsd"] + "string"
+_SHACL_HINT = "the message names what the shapes require; docs/modelling.md shows a complete example"
+
+
+_RDFLIB_LOGGERS = ("rdflib.term", "rdflib")
+
+
+@contextlib.contextmanager
+def _quiet_rdflib() -> Iterator[None]:
+    """rdflib logs a traceback for each ill-typed literal; the validator reports those itself."""
+    loggers = [logging.getLogger(name) for name in _RDFLIB_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def _to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple):  # type: ignore[no-untyped-def]
+    import rdflib
+
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if isinstance(term, ox.Triple):
+        raise TypeError("RDF-star triples are not supported")
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    if term.datatype.value == _XSD_STRING:
+        return rdflib.Literal(term.value)
+    literal = rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+    # pyshacl's sh:lessThanOrEquals raises TypeError on an ill-typed date; the ill-typed-literal check
+    # reports it, and as a plain string the shapes still see it is not a date.
+    return rdflib.Literal(term.value) if getattr(literal, "ill_typed", False) else literal
+
+
+def _shacl_graph(shapes_file: Path):  # type: ignore[no-untyped-def]
+    import rdflib
+
+    shapes = rdflib.Graph()
+    shapes.parse(shapes_file, format="turtle")
+    return shapes
+
+
+def _prune_results(results, focus: set) -> None:  # type: ignore[no-untyped-def,type-arg]
+    """Remove the results whose focus node is not in `focus`, and what only they referred to."""
+    from rdflib.namespace import RDF, SH
+
+    for result in list(results.subjects(RDF.type, SH.ValidationResult)):
+        if results.value(result, SH.focusNode) not in focus:
+            results.remove((None, SH.result, result))
+    reachable = set(results.subjects(RDF.type, SH.ValidationReport))
+    todo = list(reachable)
+    while todo:
+        node = todo.pop()
+        for obj in results.objects(node, None):
+            if obj not in reachable:
+                reachable.add(obj)
+                todo.append(obj)
+    for subject in set(results.subjects()) - reachable:
+        results.remove((subject, None, None))
+
+
+SHACL_ENGINES = ("pyshacl", "turbo")
+
+
+def shacl_engine(engine: str):  # type: ignore[no-untyped-def]
+    """pyshacl (the reference) or pyshacl-turbo (same API and findings, a Rust core, much faster)."""
+    if engine == "turbo":
+        try:
+            import pyshacl_turbo
+        except ImportError:
+            raise UsageError(
+                "the turbo SHACL engine is not installed", hint="pip install pyshacl-turbo, or use --engine pyshacl"
+            ) from None
+        return pyshacl_turbo
+    if engine != "pyshacl":
+        raise UsageError(f"unknown SHACL engine '{engine}'", hint=f"use one of: {', '.join(SHACL_ENGINES)}")
+    import pyshacl
+
+    return pyshacl
+
+
+def shacl_findings(
+    store: ox.Store,
+    locator: Locator,
+    shapes_file: Path,
+    focus: list[ox.NamedNode | ox.BlankNode] | None,
+    engine: str = "pyshacl",
+) -> tuple[list[Finding], bytes]:
+    import rdflib
+
+    shacl = shacl_engine(engine)
+
+    with _quiet_rdflib():
+        data = rdflib.Graph()
+        for quad in store.quads_for_pattern(None, None, None, None):
+            data.add((_to_rdflib(quad.subject), _to_rdflib(quad.predicate), _to_rdflib(quad.object)))
+        # pyshacl's focus_nodes drops warning-severity results (0.40), so the small context graph is
+        # validated whole and the results about nodes outside the new files are pruned.
+        _, results, _ = shacl.validate(
+            data, shacl_graph=_shacl_graph(shapes_file), inference="none", advanced=True, allow_warnings=True
+        )
+        if focus is not None:
+            _prune_results(results, {_to_rdflib(node) for node in focus})
+        report_nt = results.serialize(format="nt", encoding="utf-8")
+    report = ox.Store()
+    # parse keeps blank node labels (Store.load renames them): a blank focus node is then found in the data
+    report.extend(ox.parse(report_nt, format=ox.RdfFormat.N_TRIPLES))
+    query = """
+    SELECT ?r ?focus ?path ?severity ?value WHERE {
+      ?r a sh:ValidationResult ; sh:focusNode ?focus ; sh:resultSeverity ?severity .
+      OPTIONAL { ?r sh:resultPath ?path } OPTIONAL { ?r sh:value ?value }
+    }"""
+    findings = []
+    for row in select(report.query(query, prefixes={"sh": _SH})):
+        messages = {"en": "", "zh": ""}
+        for quad in report.quads_for_pattern(row["r"], ox.NamedNode(_SH + "resultMessage"), None):
+            literal = quad.object
+            if not isinstance(literal, ox.Literal):
+                continue
+            lang = (literal.language or "en")[:2]
+            messages.setdefault(lang, "")
+            if not messages[lang]:
+                messages[lang] = literal.value
+        focus_node = locator.owner(row["focus"])
+        path = row["path"]
+        if not isinstance(path, ox.NamedNode) and row["value"] is not None:
+            # an alternative path: name the predicate that actually links focus and value
+            links = list(locator.store.quads_for_pattern(row["focus"], None, row["value"]))
+            path = links[0].predicate if links else path
+        prop = path.value if isinstance(path, ox.NamedNode) else ""
+        value = row["value"]
+        message = messages["en"] or "does not conform to the shapes"
+        if value is not None and not isinstance(value, ox.BlankNode):
+            message += f" (value: {term_text(value)})"
+        for file, line in locator.where(key(focus_node), prop or None):
+            findings.append(
+                Finding(
+                    file=file,
+                    line=line,
+                    severity=_SEVERITY_OF.get(row["severity"].value, "violation"),
+                    subject=term_text(focus_node),
+                    property=term_text(path) if isinstance(path, ox.NamedNode) else "",
+                    message=message,
+                    message_zh=messages["zh"],
+                    hint=_SHACL_HINT,
+                    check="shacl",
+                )
+            )
+    return findings, report_nt
