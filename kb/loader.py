@@ -7,6 +7,7 @@ at most MAX_FILE_BYTES long, with a printable name. RDF-star (quoted triples) is
 from __future__ import annotations
 
 import bisect
+import hashlib
 import os
 import re
 import stat
@@ -147,6 +148,8 @@ class ParsedFile:
     # blank node label (as in _:label) → line where it starts a statement
     blank_lines: dict[str, int] = field(default_factory=dict)
     exact: bool = True
+    # added to the labels of the file's _:label blank nodes, so that two files' _:x never become one node
+    blank_suffix: str = ""
 
     def rescan(self) -> bool:
         """Place the subjects with the exact scan when the fast one was used; False when it already was exact."""
@@ -160,7 +163,10 @@ class ParsedFile:
     def line_of(self, subject: str, predicate: str | None = None) -> int | None:
         """The line of the subject, or of one of its properties where that can be found."""
         if subject.startswith("_:"):
-            return self.blank_lines.get(subject[2:])
+            label = subject[2:]
+            if self.blank_suffix and label.endswith(self.blank_suffix):
+                label = label[: -len(self.blank_suffix)]
+            return self.blank_lines.get(label)
         block = self.blocks.get(subject)
         if block is None:
             return None
@@ -407,8 +413,9 @@ def _decode(data: bytes, name: str) -> str:
         ) from None
 
 
-def parse_turtle(data: bytes, name: str) -> ParsedFile:
-    """Parse Turtle bytes; `name` is how messages refer to the file."""
+def parse_turtle(data: bytes, name: str, scope_blank_labels: bool = True) -> ParsedFile:
+    """Parse Turtle bytes; `name` is how messages refer to the file. `scope_blank_labels=False` keeps _:labels as
+    written (kb fmt names them in its messages); everything that merges files keeps the default."""
     check_name(name)
     if len(data) > MAX_FILE_BYTES:
         _too_large(name)
@@ -447,6 +454,7 @@ def parse_turtle(data: bytes, name: str) -> ParsedFile:
             hint="state the triple itself, or describe it with a node of its own (a cq:Discrepancy, a cq:Parameter)",
         )
     layout = layout_of(text)
+    triples, suffix = _scope_blank_labels(triples, text, name) if scope_blank_labels else (triples, "")
     return ParsedFile(
         Path(name),
         name,
@@ -458,7 +466,27 @@ def parse_turtle(data: bytes, name: str) -> ParsedFile:
         layout.predicate_lines,
         layout.blank_lines,
         layout.exact,
+        suffix,
     )
+
+
+def _scope_blank_labels(triples: list[ox.Triple], text: str, name: str) -> tuple[list[ox.Triple], str]:
+    """Blank nodes written as _:label keep their label in a parse, so two files using _:x would share one node in
+    the store; RDF scopes a label to its document. Each such label gets a suffix made from the file's name."""
+    if "_:" not in text:
+        return triples, ""
+    suffix = "_" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:12]
+    renamed: dict[ox.BlankNode, ox.BlankNode] = {}
+
+    def scoped(term):  # type: ignore[no-untyped-def]
+        if not isinstance(term, ox.BlankNode):
+            return term
+        if term not in renamed:
+            labelled = f"_:{term.value}" in text
+            renamed[term] = ox.BlankNode(term.value + suffix) if labelled else term
+        return renamed[term]
+
+    return [ox.Triple(scoped(t.subject), t.predicate, scoped(t.object)) for t in triples], suffix
 
 
 def load_file(path: Path, name: str | None = None, root: Path | None = None) -> ParsedFile:

@@ -10,6 +10,7 @@ from samples import MEASURE, PREFIXES, add_fact
 from kb import store as kb_store
 from kb.derive import derive
 from kb.loader import Dataset, load_file
+from kb.namespaces import PREFIXES as PREFIXES_MAP
 from kb.project import Project
 from kb.validate import validate_files
 from kb.validate.checks import declared_terms
@@ -102,3 +103,20 @@ def test_a_clean_kb_parses_no_file_again(project: Project, monkeypatch: pytest.M
     report = validate.validate_files(project)
     assert report.conforms and not report.findings
     assert loaded == []
+
+
+def test_a_blank_node_label_is_scoped_to_its_file(mini_project: Project) -> None:
+    """Two files that both write _:p describe two nodes, as RDF says (a parse keeps the label as written)."""
+    for name in ("one", "two"):
+        text = MEASURE.replace("test-measure", f"test-{name}").replace(
+            "    cq:quote", "    cq:parameter _:p ;\n    cq:quote"
+        )
+        add_fact(mini_project, text + f'_:p a cq:Parameter ; rdfs:label "{name}"@en .\n', f"{name}.ttl")
+    store = kb_store.open_store(mini_project)
+    query = "SELECT ?m ?label WHERE { ?m cq:parameter ?p . ?p rdfs:label ?label }"
+    rows = list(store.query(query, prefixes=PREFIXES_MAP, use_default_graph_as_union=True))
+    pairs = sorted((str(r["m"].value).rsplit("/", 1)[1], r["label"].value) for r in rows)
+    assert pairs == [("test-one", "one"), ("test-two", "two")]
+    # and a finding on such a node is placed on its own line
+    findings = [f for f in validate_files(mini_project).findings if f.file == "facts/one.ttl" and f.check == "shacl"]
+    assert findings and all(f.line > 0 for f in findings), findings

@@ -565,7 +565,7 @@ def read_regular(path: Path, name: str) -> bytes:
 def format_file(path: Path, name: str, check: bool = False) -> FormatResult:
     """Put one file in canonical form (or, with `check`, only say whether it is)."""
     data = read_regular(path, name)
-    parsed = parse_turtle(data, name)
+    parsed = parse_turtle(data, name, scope_blank_labels=False)
     text = format_text(parsed)
     changed = text.encode("utf-8") != data
     if changed and not check:

@@ -85,6 +85,19 @@ def _prune_results(results, focus: set) -> None:  # type: ignore[no-untyped-def,
         results.remove((subject, None, None))
 
 
+def _restore_ill_typed(results, ill_typed: dict) -> None:  # type: ignore[no-untyped-def,type-arg]
+    """Put back in the report the data's own ill-typed literals (the shapes saw plain strings in their place)."""
+    from rdflib.namespace import SH
+
+    for result in list(results.subjects(SH.value, None)):
+        focus, path = results.value(result, SH.focusNode), results.value(result, SH.resultPath)
+        for value in list(results.objects(result, SH.value)):
+            original = ill_typed.get((focus, path, value))
+            if original is not None:
+                results.remove((result, SH.value, value))
+                results.add((result, SH.value, original))
+
+
 SHACL_ENGINES = ("pyshacl", "turbo")
 
 
@@ -118,8 +131,15 @@ def shacl_findings(
 
     with _quiet_rdflib():
         data = rdflib.Graph()
+        ill_typed: dict[tuple[object, object, object], object] = {}  # (s, p, plain stand-in) → the data's literal
         for quad in store.quads_for_pattern(None, None, None, None):
-            data.add((_to_rdflib(quad.subject), _to_rdflib(quad.predicate), _to_rdflib(quad.object)))
+            triple = (_to_rdflib(quad.subject), _to_rdflib(quad.predicate), _to_rdflib(quad.object))
+            data.add(triple)
+            literal = quad.object
+            if not isinstance(literal, ox.Literal) or literal.language or literal.datatype.value == _XSD_STRING:
+                continue
+            if triple[2].datatype is None:  # an ill-typed literal, handed to the shapes as a plain string
+                ill_typed[triple] = rdflib.Literal(literal.value, datatype=rdflib.URIRef(literal.datatype.value))
         # pyshacl's focus_nodes drops warning-severity results (0.40), so the small context graph is
         # validated whole and the results about nodes outside the new files are pruned.
         _, results, _ = shacl.validate(
@@ -128,12 +148,18 @@ def shacl_findings(
         if focus is not None:
             _prune_results(results, {_to_rdflib(node) for node in focus})
         report_nt = results.serialize(format="nt", encoding="utf-8")
+        if ill_typed:  # findings quote the value as the shapes saw it; the Turtle report shows the data's literal
+            _restore_ill_typed(results, ill_typed)
+            typed_nt = results.serialize(format="nt", encoding="utf-8")
+        else:
+            typed_nt = report_nt
     report = ox.Store()
     # parse keeps blank node labels (Store.load renames them): a blank focus node is then found in the data
     report.extend(ox.parse(report_nt, format=ox.RdfFormat.N_TRIPLES))
     query = """
     SELECT ?r ?focus ?path ?severity ?value WHERE {
-      ?r a sh:ValidationResult ; sh:focusNode ?focus ; sh:resultSeverity ?severity .
+      ?report a sh:ValidationReport ; sh:result ?r .  # top-level results only: sh:detail nests their causes
+      ?r sh:focusNode ?focus ; sh:resultSeverity ?severity .
       OPTIONAL { ?r sh:resultPath ?path } OPTIONAL { ?r sh:value ?value }
     }"""
     findings = []
@@ -172,4 +198,4 @@ def shacl_findings(
                     check="shacl",
                 )
             )
-    return findings, report_nt
+    return findings, typed_nt
