@@ -16,6 +16,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from samples import canonical_term, query_bindings
 
 from bench.synth import generate
 from kb.cli import main
@@ -23,7 +24,6 @@ from kb.project import Project
 from kb.query import catalogue, run_query
 from kb.remote import RemoteError, parse_response, query_remote
 from kb.store import open_store
-from tests.test_engine_parity import PARAM_SAMPLES, _canonical
 
 # The named queries and the export's own feeds (kb/queries/export/, here named export-<file>).
 # every query of the project: questions, checks, summaries, and the feeds of the timeline and the exports
@@ -88,7 +88,7 @@ def pushed(oxigraph_server: str, synth_project: Project) -> str:
 
 
 def _rows(result) -> list[tuple]:  # type: ignore[no-untyped-def]
-    return [tuple(_canonical(t) for t in row) for row in result.rows]
+    return [tuple(canonical_term(t) for t in row) for row in result.rows]
 
 
 @pytest.mark.parametrize("name", sorted(QUERIES))
@@ -96,10 +96,7 @@ def test_named_query_same_remotely(name: str, pushed: str, synth_project: Projec
     import re
 
     query = QUERIES[name]
-    params = {}
-    for param in query.params:
-        example = re.search(r"e\.g\.\s+([^\s,;]+)", param.description)
-        params[param.name] = PARAM_SAMPLES.get(param.name) or (example.group(1) if example else "x")
+    params = query_bindings(query)
     local = run_query(open_store(synth_project), query.text, params)
     remote = query_remote(pushed + "/query", query.text, params)
     assert remote.kind == local.kind
