@@ -28,7 +28,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
-from samples import kb_imports
+from samples import ROOT, kb_imports
 
 from bench.synth import generate
 from kb.cli import main
@@ -37,7 +37,6 @@ from kb.query import NamedQuery, named_queries, run_query
 from kb.serve import MAX_QUERY_CHARS, RunningServer, ServeConfig, create_server, query_page, service_refusal
 from kb.store import build
 
-ROOT = Path(__file__).resolve().parent.parent
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s a cq:Measure }"
 # Where the workers run under a seccomp filter that forbids network sockets.
 SANDBOXED = sys.platform == "linux" and platform.machine() in ("x86_64", "aarch64")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from samples import LINE, MEASURE, PREFIXES, STATISTIC
+from samples import LINE, MEASURE, PREFIXES, ROOT, STATISTIC
 
 from kb.cli import main
 from kb.loader import MAX_FILE_BYTES
@@ -67,7 +67,7 @@ def kb_process(project: Project, *args: str) -> subprocess.CompletedProcess[str]
         text=True,
         timeout=120,
         env=env,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=ROOT,
     )
 
 

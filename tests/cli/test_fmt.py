@@ -14,7 +14,7 @@ import pytest
 import rdflib
 from click.testing import CliRunner
 from rdflib.compare import isomorphic
-from samples import MEASURE
+from samples import MEASURE, ROOT
 
 import kb.authoring.canonical as canonical_module
 from kb import loader
@@ -23,7 +23,6 @@ from kb.cli import main
 from kb.loader import parse_turtle
 from kb.project import Project
 
-ROOT = Path(__file__).resolve().parent.parent
 # Every fact file must be in canonical form.
 FMT_ENFORCED = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "facts").rglob("*.ttl"))
 

@@ -9,7 +9,8 @@ import ast
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from samples import ROOT
+
 KB = ROOT / "kb"
 DOC = ROOT / "docs" / "architecture.md"
 # The rooms that read the store and never import each other (issue 11); each may be a module or a package.
@@ -94,8 +95,8 @@ def _in_room(name: str, room: str) -> bool:
 
 
 def test_rooms_never_reach_each_other() -> None:
-    """Not directly (tests/test_timeline.py, test_export.py and test_serve.py check that), nor through a module
-    they share: the whole static import graph of kb/, followed from every module of a room."""
+    """Not directly (tests/cli/test_timeline.py, cli/test_export.py and server/test_serve.py check that), nor
+    through a module they share: the whole static import graph of kb/, followed from every module of a room."""
     modules = _module_names()
     graph = {name: _imports(name, path, modules) for name, path in modules.items()}
     assert graph["kb.store"] >= {"kb.loader", "kb.derive"}  # the resolver sees relative imports

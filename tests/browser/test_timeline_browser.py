@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from samples import PERIODS_TTL, SAMPLE_TTL, XSS_TTL
+from samples import PERIODS_TTL, ROOT, SAMPLE_TTL, XSS_TTL
 
 from kb.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
     "--headless",
