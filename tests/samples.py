@@ -10,7 +10,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from kb.cli import main
 from kb.namespaces import PREFIXES as NAMESPACES
@@ -46,7 +46,8 @@ measure:test-daily-testing
 """
 
 
-def run(runner: CliRunner, project: Project, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+def run(runner: CliRunner, project: Project, *args: str, input: str | None = None) -> Result:
+    """`kb --root PROJECT ARGS...` through click's runner."""
     return runner.invoke(main, ["--root", str(project.root), *args], input=input)
 
 

@@ -21,7 +21,7 @@ from samples import canonical_term, query_bindings
 from bench.synth import generate
 from kb.cli import main
 from kb.project import Project
-from kb.query import catalogue, run_query
+from kb.query import QueryResult, catalogue, run_query
 from kb.remote import RemoteError, parse_response, query_remote
 from kb.store import open_store
 
@@ -87,7 +87,7 @@ def pushed(oxigraph_server: str, synth_project: Project) -> str:
     return oxigraph_server
 
 
-def _rows(result) -> list[tuple]:  # type: ignore[no-untyped-def]
+def _rows(result: QueryResult) -> list[tuple[object, ...]]:
     return [tuple(canonical_term(t) for t in row) for row in result.rows]
 
 
@@ -125,7 +125,8 @@ def test_push_replaces_graphs(pushed: str, synth_project: Project, runner: CliRu
     )
     assert result.exit_code == 0, result.output
     assert "[1/" not in result.output
-    assert query_remote(pushed + "/query", count).rows[0][0].value == str(local)  # type: ignore[union-attr]
+    remote = query_remote(pushed + "/query", count).rows[0][0]
+    assert isinstance(remote, ox.Literal) and remote.value == str(local)
 
 
 @pytest.mark.parametrize(
