@@ -116,14 +116,18 @@ def _result_keys(path: Path) -> list[tuple[str, str, str, str]]:
     from rdflib.namespace import RDF, SH
 
     graph = rdflib.Graph().parse(path, format="nt" if path.suffix == ".nt" else "turtle")
+
+    def key(term: object) -> str:
+        return "_" if isinstance(term, rdflib.BNode) or term is None else str(term)
+
     keys = []
     for result in graph.subjects(RDF.type, SH.ValidationResult):
         shape = graph.value(result, SH.sourceShape)
         if shape is None:  # kb's own evidence/query findings carry sh:sourceConstraint only
             continue
-        parts = [graph.value(result, p) for p in (SH.focusNode, SH.resultPath, SH.resultSeverity)] + [shape]
-        keys.append(tuple("_" if isinstance(t, rdflib.BNode) or t is None else str(t) for t in parts))
-    return sorted(keys)  # type: ignore[arg-type]
+        focus, path_, severity = (key(graph.value(result, p)) for p in (SH.focusNode, SH.resultPath, SH.resultSeverity))
+        keys.append((focus, path_, severity, key(shape)))
+    return sorted(keys)
 
 
 DERIVE = """
@@ -188,8 +192,9 @@ def bench_size(
         _run([*_python(DERIVE), str(work / "state" / "store")], env, root, derived)
         for key, value in json.loads(derived.read_text() or "{}").items():
             note(key, value)
-        if "derive_total_s" in out:
-            note("derive_share_of_build", float(out["derive_total_s"]) / build_s)  # type: ignore[arg-type]
+        derive_total = out.get("derive_total_s")
+        if isinstance(derive_total, int | float):
+            note("derive_share_of_build", derive_total / build_s)
     note("python_pass_s", _median(_python("pass"), env, root, repeat))
     named = named_queries()
     for name in QUERIES if "queries" in parts else ():
@@ -241,10 +246,10 @@ def bench_shipped(repeat: int) -> dict[str, object]:
         runs["python_pass_s"].append(_run(_python("pass"), env, REPO)[0])
         for name in QUERIES:
             runs.setdefault(f"query_{name}_s", []).append(_run([*kb, "query", name, "--format", "csv"], env, REPO)[0])
-    for key, values in runs.items():
-        out[key] = round(statistics.median(values), 3)
-    base = float(out["python_pass_s"])  # type: ignore[arg-type]
-    out["ratios"] = {name: round(float(out[f"query_{name}_s"]) / base, 2) for name in QUERIES}  # type: ignore[arg-type]
+    medians = {key: round(statistics.median(values), 3) for key, values in runs.items()}
+    out.update(medians)
+    base = medians["python_pass_s"]
+    out["ratios"] = {name: round(medians[f"query_{name}_s"] / base, 2) for name in QUERIES}
     return out
 
 

@@ -16,9 +16,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.__main__ import _log, _run
 from bench.synth import generate
+
+if TYPE_CHECKING:  # playwright is imported where the browser starts
+    from playwright.sync_api import Page
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -53,7 +57,7 @@ _STEP = """async ([kind, target, value]) => {
 }"""
 
 
-def _steps(page) -> list[tuple[str, str, str, str]]:  # type: ignore[no-untyped-def]
+def _steps(page: Page) -> list[tuple[str, str, str, str]]:
     """(name, kind, selector, value) of the filter steps, with a category and a place the page offers."""
     category = page.eval_on_selector_all("#tl-category option", "os => os.map(o => o.value).filter(v => v)")
     place = page.eval_on_selector_all("#tl-place option", "os => os.map(o => o.value).filter(v => v)")

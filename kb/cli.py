@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import __version__
 from .errors import KbError
 from .media import QUERY_FORMATS
+
+if TYPE_CHECKING:  # for annotations only: the commands import what they use when they run
+    from .project import Project
+    from .validate import Finding
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -23,7 +29,7 @@ class _Context:
     def __init__(self, root: str | None) -> None:
         self.root = root
 
-    def project(self):  # type: ignore[no-untyped-def]
+    def project(self) -> Project:
         from .project import find_project
 
         return find_project(self.root)
@@ -37,7 +43,7 @@ def _fail(error: KbError) -> None:
 class _Group(click.Group):
     """Turns the project's own errors into clean messages with their exit code."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except KbError as error:
@@ -47,7 +53,7 @@ class _Group(click.Group):
             sys.exit(130)
 
 
-def _progress(enabled: bool):  # type: ignore[no-untyped-def]
+def _progress(enabled: bool) -> Callable[[str, int, int], None] | None:
     if not enabled:
         return None
 
@@ -203,7 +209,7 @@ def query(
     click.echo(format_result(result, fmt), nl=False)
 
 
-def _finding_line(finding) -> str:  # type: ignore[no-untyped-def]
+def _finding_line(finding: Finding) -> str:
     where = f"{finding.file}:{finding.line}" if finding.file else "-"
     if finding.file and not finding.line:
         where = f"{finding.file} (line unknown)"

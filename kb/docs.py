@@ -1,6 +1,6 @@
 """Documents generated from the code and the data: the CLI reference and the coverage table.
 
-`make docs` writes them; tests/test_docs.py fails when a committed copy drifts from what this produces.
+`make docs` writes them; tests/data/test_docs.py fails when a committed copy drifts from what this produces.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urljoin
 
 import pyoxigraph as ox
@@ -478,7 +479,7 @@ def _scope_blank_labels(triples: list[ox.Triple], text: str, name: str) -> tuple
     suffix = "_" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:12]
     renamed: dict[ox.BlankNode, ox.BlankNode] = {}
 
-    def scoped(term):  # type: ignore[no-untyped-def]
+    def scoped(term: Any) -> Any:
         if not isinstance(term, ox.BlankNode):
             return term
         if term not in renamed:

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import ast
+import decimal
+import re
 from pathlib import Path
 
-from click.testing import CliRunner
+import pyoxigraph as ox
+import pytest
+import rdflib
+from click.testing import CliRunner, Result
 
 from kb.cli import main
+from kb.namespaces import PREFIXES as NAMESPACES
 from kb.namespaces import turtle_prefixes
 from kb.project import Project
+from kb.query import NamedQuery
+
+# The checkout under test: tests/samples.py stays at the top of tests/, whichever subfolder imports it.
+ROOT = Path(__file__).resolve().parent.parent
 
 # ---------------------------------------------------------------- a measure for CLI tests
 
@@ -36,7 +46,8 @@ measure:test-daily-testing
 """
 
 
-def run(runner: CliRunner, project: Project, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+def run(runner: CliRunner, project: Project, *args: str, input: str | None = None) -> Result:
+    """`kb --root PROJECT ARGS...` through click's runner."""
     return runner.invoke(main, ["--root", str(project.root), *args], input=input)
 
 
@@ -268,3 +279,58 @@ def kb_imports(package: Path) -> set[str]:
                 continue
             found.update(name for name in names if name == "kb" or name.startswith("kb."))
     return found
+
+
+# ---------------------------------------------------------------- the same query on two engines (local, rdflib, remote)
+
+# Values for parameters that point into bench/synth.py's data; others take the example in their description.
+PARAM_SAMPLES = {
+    "from": "2020-01-01",
+    "to": "2022-12-31",
+    "measure": "measure:synth-0000007",
+    "subject": "measure:synth-0000007",
+    "announcement": "ann:synth-press-conference-000001",
+    "document": "doc:synth-doc-00001",
+    "text": "核酸",
+    "strength": "cq:Mandatory",
+}
+
+
+def query_bindings(query: NamedQuery) -> dict[str, str]:
+    """A value for each parameter of a named query: PARAM_SAMPLES, else the 'e.g.' of its description."""
+    params = {}
+    for param in query.params:
+        example = re.search(r"e\.g\.\s+([^\s,;]+)", param.description)
+        value = PARAM_SAMPLES.get(param.name) or (example.group(1) if example else None)
+        if value is None:
+            pytest.fail(f"query {query.name}: give ?{param.name} an example ('e.g. …') or a value in PARAM_SAMPLES")
+        params[param.name] = value
+    return params
+
+
+_NUMERIC = {NAMESPACES["xsd"] + name for name in ("integer", "decimal", "double", "float")}
+
+
+def canonical_term(term: object) -> object:
+    """A term in N-Triples form, whichever engine produced it (blank node labels are not compared).
+
+    Numbers compare by datatype and value: rdflib writes the decimal 3645 as "3645.0", oxigraph as "3645".
+    """
+    if term is None:
+        return None
+    if isinstance(term, rdflib.Literal | ox.Literal) and " | " in str(getattr(term, "value", term)):
+        # GROUP_CONCAT has no defined order: compare its parts as a set.
+        return frozenset(str(getattr(term, "value", term)).split(" | "))
+    datatype = getattr(term, "datatype", None)
+    if datatype is not None and str(getattr(datatype, "value", datatype)) in _NUMERIC:
+        try:
+            return (str(getattr(datatype, "value", datatype)), decimal.Decimal(str(getattr(term, "value", term))))
+        except decimal.InvalidOperation:
+            pass
+    if isinstance(term, ox.BlankNode | rdflib.BNode):
+        return "_:b"
+    if isinstance(term, rdflib.term.Identifier):
+        if isinstance(term, rdflib.Literal) and term.datatype is None and term.language is None:
+            return str(ox.Literal(str(term)))
+        return term.n3()
+    return str(term)

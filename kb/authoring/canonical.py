@@ -176,7 +176,7 @@ def _next_code_line(lines: list[str], comments: dict[int, tuple[int, str]], numb
     return None
 
 
-def _statement_at(parsed: ParsedFile, starts: dict[int, str], lines: list[str], number: int | None):  # type: ignore[no-untyped-def]
+def _statement_at(parsed: ParsedFile, starts: dict[int, str], lines: list[str], number: int | None):
     """The subject starting on line `number`, or (subject, predicate) of the predicate beginning it."""
     if number is None:
         return None

@@ -2,7 +2,7 @@
 
 JSON-LD is compacted here, not by rdflib's serializer: with this context (where cq:parameter is coerced to @id)
 rdflib 7 writes a blank-node object as a bare reference and drops its triples (RDFLib/rdflib-jsonld#28), so the
-document would not round-trip; tests/test_export.py keeps a strict xfail that fails once rdflib gets it right.
+document would not round-trip; tests/cli/test_export.py keeps a strict xfail that fails once rdflib gets it right.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ def _quiet_rdflib() -> Iterator[None]:
             logger.setLevel(level)
 
 
-def _to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple):  # type: ignore[no-untyped-def]
+def _to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple):
     import rdflib
 
     if isinstance(term, ox.NamedNode):
@@ -58,7 +58,7 @@ def _to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple):  # t
     return rdflib.Literal(term.value) if getattr(literal, "ill_typed", False) else literal
 
 
-def _shacl_graph(shapes_file: Path):  # type: ignore[no-untyped-def]
+def _shacl_graph(shapes_file: Path):
     import rdflib
 
     shapes = rdflib.Graph()
@@ -66,7 +66,7 @@ def _shacl_graph(shapes_file: Path):  # type: ignore[no-untyped-def]
     return shapes
 
 
-def _prune_results(results, focus: set) -> None:  # type: ignore[no-untyped-def,type-arg]
+def _prune_results(results, focus: set) -> None:
     """Remove the results whose focus node is not in `focus`, and what only they referred to."""
     from rdflib.namespace import RDF, SH
 
@@ -85,7 +85,7 @@ def _prune_results(results, focus: set) -> None:  # type: ignore[no-untyped-def,
         results.remove((subject, None, None))
 
 
-def _restore_ill_typed(results, ill_typed: dict) -> None:  # type: ignore[no-untyped-def,type-arg]
+def _restore_ill_typed(results, ill_typed: dict) -> None:
     """Put back in the report the data's own ill-typed literals (the shapes saw plain strings in their place)."""
     from rdflib.namespace import SH
 
@@ -101,7 +101,7 @@ def _restore_ill_typed(results, ill_typed: dict) -> None:  # type: ignore[no-unt
 SHACL_ENGINES = ("pyshacl", "turbo")
 
 
-def shacl_engine(engine: str):  # type: ignore[no-untyped-def]
+def shacl_engine(engine: str):
     """pyshacl (the reference) or pyshacl-turbo (same API and findings, a Rust core, much faster)."""
     if engine == "turbo":
         try:

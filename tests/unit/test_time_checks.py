@@ -130,11 +130,11 @@ def test_derivation_leaves_the_curated_graphs_as_the_files_say(mini_project: Pro
     in_store = {
         (q.subject, q.predicate, q.object)
         for q in store.quads_for_pattern(None, None, None, None)
-        if q.graph_name.value == parsed.graph
+        if q.graph_name == ox.NamedNode(parsed.graph)
     }
     assert len(in_store) == len(parsed.triples)  # nothing added to (or lost from) the file's graph
     derived = list(store.quads_for_pattern(None, None, None, ox.NamedNode(DERIVED_GRAPH)))
-    assert derived and all(q.graph_name.value == DERIVED_GRAPH for q in derived)
+    assert derived and all(q.graph_name == ox.NamedNode(DERIVED_GRAPH) for q in derived)
 
 
 @MODES

@@ -10,11 +10,12 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import click
 import pytest
 import rdflib
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from rdflib.compare import isomorphic
-from samples import kb_imports
+from samples import add_fact, kb_imports
 
 from kb import export as export_module
 from kb.cli import export as export_command
@@ -77,14 +78,9 @@ obs:test-new-cases
 )
 
 
-def run(runner: CliRunner, project: Project, *args: str):  # type: ignore[no-untyped-def]
+def run(runner: CliRunner, project: Project, *args: str) -> Result:
+    """`kb --root PROJECT export ARGS...`"""
     return runner.invoke(main, ["--root", str(project.root), "export", *args])
-
-
-def add_fact(project: Project, text: str, name: str = "test.ttl") -> Path:
-    path = project.facts_dir / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def read_csv(text: str) -> list[dict[str, str]]:
@@ -347,8 +343,9 @@ def test_bad_input_exits_2_with_a_message(
 
 
 def test_cli_choices_match_the_export_formats() -> None:
-    choices = next(p for p in export_command.params if p.name == "fmt").type.choices  # type: ignore[attr-defined]
-    assert tuple(choices) == export_module.FORMATS
+    fmt = next(p for p in export_command.params if p.name == "fmt").type
+    assert isinstance(fmt, click.Choice)
+    assert tuple(fmt.choices) == export_module.FORMATS
 
 
 def test_failed_export_leaves_no_file(runner: CliRunner, mini_project: Project, tmp_path: Path) -> None:

@@ -12,14 +12,17 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import pytest
 from click.testing import CliRunner
-from samples import PERIODS_TTL, SAMPLE_TTL, XSS_TTL
+from samples import PERIODS_TTL, ROOT, SAMPLE_TTL, XSS_TTL
 
 from kb.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+if TYPE_CHECKING:  # imported where the browser starts, so that collecting the tests stays fast
+    from playwright.sync_api import Browser, Dialog, Route
+
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
     "--headless",
@@ -36,7 +39,7 @@ AXE_CACHE = Path(os.environ.get("KB_TEST_CACHE", Path.home() / ".cache" / "cq-co
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make browser` to install Chromium for the browser tests")
     from playwright.sync_api import sync_playwright
@@ -92,7 +95,7 @@ def real_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Visit:
     """A page opened from file:// with every request routed, logged, and refused unless file://."""
 
-    def __init__(self, browser, path: Path, javascript: bool = True, fragment: str = "") -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, browser: Browser, path: Path, javascript: bool = True, fragment: str = "") -> None:
         self.requests: list[str] = []
         self.dialogs: list[str] = []
         self.errors: list[str] = []
@@ -105,7 +108,7 @@ class Visit:
         if javascript:
             self.page.wait_for_selector("html[data-ready]", state="attached")
 
-    def _route(self, route) -> None:  # type: ignore[no-untyped-def]
+    def _route(self, route: Route) -> None:
         url = route.request.url
         self.requests.append(url)
         if url.startswith("file://"):
@@ -113,7 +116,7 @@ class Visit:
         else:
             route.abort()
 
-    def _dialog(self, dialog) -> None:  # type: ignore[no-untyped-def]
+    def _dialog(self, dialog: Dialog) -> None:
         self.dialogs.append(dialog.message)
         dialog.dismiss()
 
@@ -126,12 +129,16 @@ class Visit:
         return [url for url in self.requests if not url.startswith("file://")]
 
 
+class OpenPage(Protocol):
+    def __call__(self, path: Path, javascript: bool = True, fragment: str = "") -> Visit: ...
+
+
 @pytest.fixture
-def visit(browser) -> Iterator:  # type: ignore[no-untyped-def]
+def visit(browser: Browser) -> Iterator[OpenPage]:
     opened: list[Visit] = []
 
-    def open_page(path: Path, **options) -> Visit:  # type: ignore[no-untyped-def]
-        opened.append(Visit(browser, path, **options))
+    def open_page(path: Path, javascript: bool = True, fragment: str = "") -> Visit:
+        opened.append(Visit(browser, path, javascript, fragment))
         return opened[-1]
 
     yield open_page
@@ -142,7 +149,7 @@ def visit(browser) -> Iterator:  # type: ignore[no-untyped-def]
 ALL = {"t-daily-testing", "t-open-end", "t-no-mass-testing", "t-undated", "t-2020-briefing"}
 
 
-def test_real_page_makes_no_network_request_and_is_screenshotted(visit, real_page: Path) -> None:  # type: ignore[no-untyped-def]
+def test_real_page_makes_no_network_request_and_is_screenshotted(visit: OpenPage, real_page: Path) -> None:
     shown = visit(real_page)
     shown.page.get_by_role("button", name="中文").focus()
     ARTIFACTS.mkdir(exist_ok=True)
@@ -156,7 +163,7 @@ def test_real_page_makes_no_network_request_and_is_screenshotted(visit, real_pag
     assert shown.page.locator(".tl-shown").first.inner_text() == str(count)
 
 
-def test_filters_change_the_visible_set(visit, sample_page: Path) -> None:  # type: ignore[no-untyped-def]
+def test_filters_change_the_visible_set(visit: OpenPage, sample_page: Path) -> None:
     shown = visit(sample_page)
     assert shown.visible_ids() == ALL
     shown.page.select_option("#tl-category", "testing")
@@ -181,7 +188,7 @@ SEARCHES = [
 ]
 
 
-def test_search_finds_both_scripts_and_english(visit, sample_page: Path) -> None:  # type: ignore[no-untyped-def]
+def test_search_finds_both_scripts_and_english(visit: OpenPage, sample_page: Path) -> None:
     shown = visit(sample_page)
     found = {}
     for query, _ in SEARCHES:
@@ -190,7 +197,7 @@ def test_search_finds_both_scripts_and_english(visit, sample_page: Path) -> None
     assert found == dict(SEARCHES)
 
 
-def test_language_switch(visit, sample_page: Path) -> None:  # type: ignore[no-untyped-def]
+def test_language_switch(visit: OpenPage, sample_page: Path) -> None:
     shown = visit(sample_page)
     title = shown.page.locator("#t-daily-testing .title")
     assert title.inner_text().strip() == "one area PCR test a day in the central districts"
@@ -203,7 +210,7 @@ def test_language_switch(visit, sample_page: Path) -> None:  # type: ignore[no-u
     assert title.inner_text().strip() == "one area PCR test a day in the central districts"
 
 
-def test_lanes_by_place_keep_every_measure_once(visit, sample_page: Path) -> None:  # type: ignore[no-untyped-def]
+def test_lanes_by_place_keep_every_measure_once(visit: OpenPage, sample_page: Path) -> None:
     shown = visit(sample_page)
     lanes = shown.page.locator("#tl-lanes .lane h3")
     assert "PCR testing" in lanes.all_inner_texts()
@@ -213,7 +220,7 @@ def test_lanes_by_place_keep_every_measure_once(visit, sample_page: Path) -> Non
     assert shown.visible_ids() == ALL
 
 
-def test_selecting_a_measure_shows_its_quote_and_links_navigate(visit, sample_page: Path) -> None:  # type: ignore[no-untyped-def]
+def test_selecting_a_measure_shows_its_quote_and_links_navigate(visit: OpenPage, sample_page: Path) -> None:
     shown = visit(sample_page)
     quote = shown.page.locator("#t-daily-testing mark").first
     assert not quote.is_visible()
@@ -225,7 +232,7 @@ def test_selecting_a_measure_shows_its_quote_and_links_navigate(visit, sample_pa
     assert shown.page.locator("#t-no-mass-testing mark").first.is_visible()
 
 
-def test_permalink_opens_the_measure_and_arrow_keys_move(visit, sample_page: Path) -> None:  # type: ignore[no-untyped-def]
+def test_permalink_opens_the_measure_and_arrow_keys_move(visit: OpenPage, sample_page: Path) -> None:
     shown = visit(sample_page, fragment="#t-open-end")
     assert shown.page.locator("#t-open-end details").evaluate("d => d.open")
     assert shown.page.evaluate("document.activeElement.closest('li.m').id") == "t-open-end"
@@ -234,7 +241,7 @@ def test_permalink_opens_the_measure_and_arrow_keys_move(visit, sample_page: Pat
     assert after != "t-open-end" and after in ALL
 
 
-def test_readable_without_javascript(visit, sample_page: Path) -> None:  # type: ignore[no-untyped-def]
+def test_readable_without_javascript(visit: OpenPage, sample_page: Path) -> None:
     shown = visit(sample_page, javascript=False)
     assert shown.visible_ids() == ALL
     assert not shown.page.locator("#tl-filters").is_visible()
@@ -248,7 +255,7 @@ def test_readable_without_javascript(visit, sample_page: Path) -> None:  # type:
     assert shown.network() == []
 
 
-def test_hostile_labels_and_quotes_stay_inert(visit, hostile_page: Path) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_labels_and_quotes_stay_inert(visit: OpenPage, hostile_page: Path) -> None:
     shown = visit(hostile_page)
     shown.page.fill("#tl-search", "img")
     shown.page.click("li.m summary")
@@ -267,7 +274,7 @@ BAR_STYLES = """els => els.map(e => {
 })"""
 
 
-def test_period_bars_are_drawn_by_basis_and_the_panel_shows_the_basis(visit, periods_page: Path) -> None:  # type: ignore[no-untyped-def]
+def test_period_bars_are_drawn_by_basis_and_the_panel_shows_the_basis(visit: OpenPage, periods_page: Path) -> None:
     shown = visit(periods_page)
     page = shown.page
     attested, presumed, unknown = page.locator("#p-attested .track .sp").evaluate_all(BAR_STYLES)
@@ -302,7 +309,7 @@ def test_period_bars_are_drawn_by_basis_and_the_panel_shows_the_basis(visit, per
     assert shown.network() == [] and shown.errors == []
 
 
-def test_period_bars_are_drawn_without_javascript(visit, periods_page: Path) -> None:  # type: ignore[no-untyped-def]
+def test_period_bars_are_drawn_without_javascript(visit: OpenPage, periods_page: Path) -> None:
     shown = visit(periods_page, javascript=False)
     styles = shown.page.locator("#p-attested .track .sp").evaluate_all(BAR_STYLES)
     assert [s["cls"].split()[1] for s in styles] == ["sp-attested", "sp-presumed", "sp-unknown"]
@@ -337,7 +344,7 @@ AXE_RUN = (
 )
 
 
-def test_axe_finds_no_violations_on_the_real_page(visit, real_page: Path, axe_script: Path) -> None:  # type: ignore[no-untyped-def]
+def test_axe_finds_no_violations_on_the_real_page(visit: OpenPage, real_page: Path, axe_script: Path) -> None:
     shown = visit(real_page)
     shown.page.click("li.m summary")
     shown.page.click("details.more-stats summary")
@@ -346,7 +353,7 @@ def test_axe_finds_no_violations_on_the_real_page(visit, real_page: Path, axe_sc
     assert shown.network() == []
 
 
-def test_axe_finds_no_violations_in_chinese(visit, sample_page: Path, axe_script: Path) -> None:  # type: ignore[no-untyped-def]
+def test_axe_finds_no_violations_in_chinese(visit: OpenPage, sample_page: Path, axe_script: Path) -> None:
     shown = visit(sample_page)
     shown.page.click("#tl-lang")
     shown.page.check("input[name=lanes][value=place]")

@@ -9,7 +9,8 @@ import ast
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from samples import ROOT
+
 KB = ROOT / "kb"
 DOC = ROOT / "docs" / "architecture.md"
 # The rooms that read the store and never import each other (issue 11); each may be a module or a package.
@@ -94,8 +95,8 @@ def _in_room(name: str, room: str) -> bool:
 
 
 def test_rooms_never_reach_each_other() -> None:
-    """Not directly (tests/test_timeline.py, test_export.py and test_serve.py check that), nor through a module
-    they share: the whole static import graph of kb/, followed from every module of a room."""
+    """Not directly (tests/cli/test_timeline.py, cli/test_export.py and server/test_serve.py check that), nor
+    through a module they share: the whole static import graph of kb/, followed from every module of a room."""
     modules = _module_names()
     graph = {name: _imports(name, path, modules) for name, path in modules.items()}
     assert graph["kb.store"] >= {"kb.loader", "kb.derive"}  # the resolver sees relative imports
@@ -127,3 +128,30 @@ def test_only_the_entry_point_imports_the_command_line() -> None:
     modules = _module_names()
     importers = sorted(name for name, path in modules.items() if "kb.cli" in _imports(name, path, modules))
     assert importers == ["kb.__main__"]
+
+
+def _test_module_imports(source: str) -> list[str]:
+    """The test modules (test_*) a test file imports: a test shares data through samples.py or conftest.py."""
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+        elif isinstance(node, ast.ImportFrom) and node.level > 0:
+            names += [node.module or alias.name for alias in node.names]
+    return [n for n in names if n.rsplit(".", 1)[-1].startswith("test_")]
+
+
+def test_no_test_module_imports_another() -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): found
+        for path in sorted((ROOT / "tests").rglob("test_*.py"))
+        if (found := _test_module_imports(path.read_text("utf-8")))
+    }
+    assert offenders == {}
+
+
+def test_the_test_import_guard_sees_a_planted_import() -> None:
+    planted = "import os\nfrom test_engine_parity import PARAM_SAMPLES\nfrom . import test_serve\nimport tests.test_x\n"
+    assert _test_module_imports(planted) == ["test_engine_parity", "test_serve", "tests.test_x"]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyoxigraph as ox
 import pytest
 
 from kb.loader import load_file
 from kb.namespaces import PREFIXES, RDF_TYPE, STANDARD_NAMESPACES, shorten
 from kb.project import Project
+from kb.query import select
 
 LOCAL = tuple(PREFIXES[p] for p in ("cq", "cat", "tg", "qk", "stat"))
 DECLARING_TYPES = {
@@ -20,22 +23,27 @@ DECLARING_TYPES = {
 }
 
 
-def _ontology_store(project: Project) -> ox.Store:
+def _store(paths: list[Path]) -> ox.Store:
+    """The triples of the files in the default graph of an in-memory store."""
     store = ox.Store()
-    for path in project.ontology_files():
-        store.extend(load_file(path).triples)
+    for path in paths:
+        store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in load_file(path).triples)
     return store
+
+
+def _select(store: ox.Store, query: str) -> ox.QuerySolutions:
+    return select(store.query(query, prefixes=PREFIXES))
 
 
 @pytest.fixture(scope="module")
 def ontology(project: Project) -> ox.Store:
-    return _ontology_store(project)
+    return _store(project.ontology_files())
 
 
 def _declared(store: ox.Store) -> set[str]:
     types = " ".join(f"<{t}>" for t in DECLARING_TYPES)
     query = f"SELECT DISTINCT ?t WHERE {{ ?t a ?k . ?k rdfs:subClassOf* ?d . VALUES ?d {{ {types} }} }}"
-    return {row["t"].value for row in store.query(query, prefixes=PREFIXES)}
+    return {row["t"].value for row in _select(store, query)}
 
 
 def test_every_class_and_property_has_labels_and_comments_in_both_languages(ontology: ox.Store) -> None:
@@ -46,11 +54,11 @@ def test_every_class_and_property_has_labels_and_comments_in_both_languages(onto
       VALUES ?lang { "en" "zh" }
       FILTER NOT EXISTS { ?term rdfs:label ?l . FILTER(LANG(?l) = ?lang) }
     }"""
-    missing_label = [f"{shorten(r['term'].value)} @{r['lang'].value}" for r in ontology.query(query, prefixes=PREFIXES)]
+    missing_label = [f"{shorten(r['term'].value)} @{r['lang'].value}" for r in _select(ontology, query)]
     assert missing_label == []
     missing_comment = [
         f"{shorten(r['term'].value)} @{r['lang'].value}"
-        for r in ontology.query(query.replace("rdfs:label", "rdfs:comment"), prefixes=PREFIXES)
+        for r in _select(ontology, query.replace("rdfs:label", "rdfs:comment"))
     ]
     assert missing_comment == []
 
@@ -63,7 +71,7 @@ def test_every_concept_has_labels_in_both_languages_and_a_scheme(ontology: ox.St
           || !EXISTS { ?concept skos:prefLabel ?en FILTER(LANG(?en) = "en") }
           || !EXISTS { ?concept skos:prefLabel ?zh FILTER(LANG(?zh) = "zh") })
     }"""
-    assert [shorten(r["concept"].value) for r in ontology.query(query, prefixes=PREFIXES)] == []
+    assert [shorten(r["concept"].value) for r in _select(ontology, query)] == []
 
 
 def test_every_term_used_in_facts_is_declared_or_standard(project: Project, ontology: ox.Store) -> None:
@@ -73,8 +81,9 @@ def test_every_term_used_in_facts_is_declared_or_standard(project: Project, onto
         for triple in load_file(path).triples:
             used = [triple.predicate.value]
             is_type = triple.predicate.value == RDF_TYPE
-            if is_type or (isinstance(triple.object, ox.NamedNode) and triple.object.value.startswith(LOCAL)):
-                used.append(triple.object.value)
+            obj = triple.object
+            if is_type or (isinstance(obj, ox.NamedNode) and obj.value.startswith(LOCAL)):
+                used.append(str(obj) if isinstance(obj, ox.Triple) else obj.value)
             for iri in used:
                 if iri in declared:
                     continue
@@ -87,14 +96,13 @@ def test_every_term_used_in_facts_is_declared_or_standard(project: Project, onto
 def test_every_change_link_has_an_inverse(ontology: ox.Store) -> None:
     links = ["relaxes", "tightens", "replaces", "restates", "implements", "changes", "cites", "within"]
     for link in links:
-        rows = list(ontology.query(f"SELECT ?inv WHERE {{ ?inv owl:inverseOf cq:{link} }}", prefixes=PREFIXES))
+        rows = list(_select(ontology, f"SELECT ?inv WHERE {{ ?inv owl:inverseOf cq:{link} }}"))
         assert rows, f"cq:{link} has no declared inverse"
 
 
 def test_shapes_target_every_core_class(project: Project) -> None:
-    shapes = ox.Store()
-    shapes.extend(load_file(project.shapes_file).triples)
-    targets = {r["c"].value for r in shapes.query("SELECT ?c WHERE { ?s sh:targetClass ?c }", prefixes=PREFIXES)}
+    shapes = _store([project.shapes_file])
+    targets = {r["c"].value for r in _select(shapes, "SELECT ?c WHERE { ?s sh:targetClass ?c }")}
     core = [
         "Measure",
         "PolicyDocument",
@@ -126,5 +134,5 @@ def test_categories_strengths_and_date_kinds_are_defined_in_both_languages(ontol
       VALUES ?lang { "en" "zh" }
       FILTER NOT EXISTS { ?concept skos:definition ?d . FILTER(LANG(?d) = ?lang) }
     }"""
-    missing = [f"{shorten(r['concept'].value)} @{r['lang'].value}" for r in ontology.query(query, prefixes=PREFIXES)]
+    missing = [f"{shorten(r['concept'].value)} @{r['lang'].value}" for r in _select(ontology, query)]
     assert missing == []

@@ -9,7 +9,7 @@ from samples import add_fact, run
 
 from kb.errors import UsageError
 from kb.project import Project
-from kb.validate import validate_files
+from kb.validate import Report, validate_files
 
 PLANTED = (
     MEASURE.replace("cq:Mandatory", "cq:Compulsory")
@@ -23,7 +23,7 @@ PLANTED = (
 )
 
 
-def _keys(report) -> list[tuple[str, int, str, str, str, str]]:  # type: ignore[no-untyped-def]
+def _keys(report: Report) -> list[tuple[str, int, str, str, str, str]]:
     return [(f.file, f.line, f.severity, f.subject, f.property, f.message) for f in report.findings]
 
 

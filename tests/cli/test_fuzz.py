@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from samples import MEASURE
+from samples import MEASURE, ROOT
 
 from kb.authoring.canonical import format_text
 from kb.cli import main
@@ -17,7 +15,7 @@ from kb.project import Project
 
 settings.register_profile("ci", derandomize=True, deadline=None)
 settings.load_profile("ci")
-DOCUMENTS = (Path(__file__).resolve().parent.parent / "facts" / "documents.ttl").read_text("utf-8")
+DOCUMENTS = (ROOT / "facts" / "documents.ttl").read_text("utf-8")
 SEEDS = [MEASURE, DOCUMENTS]
 FAST = settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pyoxigraph as ox
 import pytest
 
 from kb.namespaces import PREFIXES
@@ -20,11 +21,11 @@ A = PREFIXES["agent"]
 
 
 @pytest.fixture(scope="module")
-def store(project: Project):  # type: ignore[no-untyped-def]
+def store(project: Project) -> ox.Store:
     return open_store(project)
 
 
-def ask(store, name: str, **params: str) -> list[dict[str, str | None]]:  # type: ignore[no-untyped-def]
+def ask(store: ox.Store, name: str, **params: str) -> list[dict[str, str | None]]:
     query = get_named_query(name)
     check_params(query, params)
     result: QueryResult = run_query(store, query.text, params)
@@ -35,7 +36,7 @@ def column(rows: list[dict[str, str | None]], name: str) -> set[str | None]:
     return {row[name] for row in rows}
 
 
-def test_what_the_136th_press_conference_announced(store) -> None:  # type: ignore[no-untyped-def]
+def test_what_the_136th_press_conference_announced(store: ox.Store) -> None:
     # 003: 中心城区各区将实行一天一次的区域核酸检测 … 倡导中心城区各区人员非必要不离开中心城区范围
     measures = column(ask(store, "measures-announced-at", announcement="ann:press-conference-136"), "measure")
     assert {
@@ -45,7 +46,7 @@ def test_what_the_136th_press_conference_announced(store) -> None:  # type: igno
     } <= measures
 
 
-def test_what_a_person_leaving_the_central_area_must_carry(store) -> None:  # type: ignore[no-untyped-def]
+def test_what_a_person_leaving_the_central_area_must_carry(store: ox.Store) -> None:
     # 003: 确需离开中心城区范围的，按要求提前向目的地社区、单位报备，并持48小时内核酸检测阴性证明前往
     measures = column(ask(store, "measures-for-target-group", group="tg:people-leaving-area"), "measure")
     assert M + "leaving-central-area-report-and-48h-test" in measures
@@ -54,7 +55,7 @@ def test_what_a_person_leaving_the_central_area_must_carry(store) -> None:  # ty
     assert [(Decimal(str(r["value"])), r["unit"]) for r in leaving] == [(Decimal(48), PREFIXES["unit"] + "HR")]
 
 
-def test_which_measures_of_article_003_are_advisory(store) -> None:  # type: ignore[no-untyped-def]
+def test_which_measures_of_article_003_are_advisory(store: ox.Store) -> None:
     advisory = column(
         ask(store, "measures-by-strength-in", strength="cq:Advisory", source="src:article-003"), "measure"
     )
@@ -66,7 +67,7 @@ def test_which_measures_of_article_003_are_advisory(store) -> None:  # type: ign
     assert M + "central-daily-area-testing" in mandatory
 
 
-def test_new_confirmed_cases_by_district_on_9_november(store) -> None:  # type: ignore[no-untyped-def]
+def test_new_confirmed_cases_by_district_on_9_november(store: ox.Store) -> None:
     # 003: 重庆市新增本土确诊病例109例（大足区30例，渝北区25例，沙坪坝区19例 …）
     rows = ask(store, "statistic-by-area", statistic="stat:new-confirmed-cases", day="2022-11-09")
     values = {r["area"]: Decimal(str(r["value"])) for r in rows}
@@ -77,7 +78,7 @@ def test_new_confirmed_cases_by_district_on_9_november(store) -> None:  # type: 
     assert rows[1]["area"] == P + "dazu"  # largest district first
 
 
-def test_new_asymptomatic_infections_by_district_add_up(store) -> None:  # type: ignore[no-untyped-def]
+def test_new_asymptomatic_infections_by_district_add_up(store: ox.Store) -> None:
     # 003: 新增本土无症状感染者517例（九龙坡区143例 …）
     rows = ask(store, "statistic-by-area", statistic="stat:new-asymptomatic-infections", day="2022-11-09")
     values = {r["area"]: Decimal(str(r["value"])) for r in rows}
@@ -85,51 +86,53 @@ def test_new_asymptomatic_infections_by_district_add_up(store) -> None:  # type:
     assert sum(v for area, v in values.items() if area != P + "chongqing") == 517
 
 
-def test_risk_zones_on_8_november(store) -> None:  # type: ignore[no-untyped-def]
+def test_risk_zones_on_8_november(store: ox.Store) -> None:
     # 003: 截至11月8日24时，重庆有高风险区26个、中风险区348个、临时管控区539个
     rows = [r for r in ask(store, "risk-zone-counts") if r["day"] == "2022-11-08" and r["area"] == P + "chongqing"]
     by_type = {str(r["statistic"]).rsplit("/", 1)[1]: Decimal(str(r["value"])) for r in rows}
     assert by_type == {"high-risk-zones": 26, "medium-risk-zones": 348, "temporary-control-zones": 539}
 
 
-def test_press_conferences_dates_and_numbers(store) -> None:  # type: ignore[no-untyped-def]
-    rows = {r["announcement"].rsplit("/", 1)[1]: r for r in ask(store, "announcements")}  # type: ignore[union-attr]
+def test_press_conferences_dates_and_numbers(store: ox.Store) -> None:
+    rows = {str(r["announcement"]).rsplit("/", 1)[1]: r for r in ask(store, "announcements")}
     assert (rows["press-conference-136"]["date"], rows["press-conference-136"]["number"]) == ("2022-11-09", "136")
     assert rows["press-conference-154"]["date"] == "2022-11-30"
     assert rows["press-conference-155"]["date"] == "2022-12-01"
     assert rows["briefing-2020-01-30"]["date"] == "2020-01-30"
 
 
-def test_who_spoke_at_the_136th_press_conference(store) -> None:  # type: ignore[no-untyped-def]
-    rows = [r for r in ask(store, "announcement-people") if r["announcement"].endswith("press-conference-136")]  # type: ignore[union-attr]
+def test_who_spoke_at_the_136th_press_conference(store: ox.Store) -> None:
+    rows = [r for r in ask(store, "announcement-people") if str(r["announcement"]).endswith("press-conference-136")]
     speakers = {(r["role"], r["name"]) for r in rows}
     assert ("speaker", "李畔") in speakers
 
 
-def test_measures_citing_the_nine_prohibitions(store) -> None:  # type: ignore[no-untyped-def]
+def test_measures_citing_the_nine_prohibitions(store: ox.Store) -> None:
     # 003: 严格执行第九版防控方案和"九不准"要求
     rows = ask(store, "measures-citing-document", document="doc:nine-prohibitions")
     assert M + "pc136-strict-9th-plan-and-nine-prohibitions" in column(rows, "measure")
 
 
-def test_measures_citing_the_twenty_measures_span_articles(store) -> None:  # type: ignore[no-untyped-def]
+def test_measures_citing_the_twenty_measures_span_articles(store: ox.Store) -> None:
     rows = ask(store, "measures-citing-document", document="doc:twenty-measures")
     sources = column(rows, "source")
     assert {PREFIXES["src"] + "article-000", PREFIXES["src"] + "article-002"} <= sources
 
 
-def test_central_area_measures_apply_in_shapingba(store) -> None:  # type: ignore[no-untyped-def]
+def test_central_area_measures_apply_in_shapingba(store: ox.Store) -> None:
     rows = ask(store, "measures-in-place", place="place:shapingba")
     by_measure = {r["measure"]: r["applies_to"] for r in rows}
     assert by_measure[M + "central-daily-area-testing"] == P + "central-urban-districts"
-    assert not any(m.startswith(M + "beibei-letter") for m in by_measure)  # type: ignore[union-attr]
+    assert not any(str(m).startswith(M + "beibei-letter") for m in by_measure)
 
 
-def in_force(store, day: str, place: str = "place:shapingba", **more: str) -> dict[str | None, dict[str, str | None]]:  # type: ignore[no-untyped-def]
+def in_force(
+    store: ox.Store, day: str, place: str = "place:shapingba", **more: str
+) -> dict[str | None, dict[str, str | None]]:
     return {r["measure"]: r for r in ask(store, "measures-in-force-on-day", day=day, place=place, **more)}
 
 
-def test_in_force_on_a_day_follows_places_and_attestations(store) -> None:  # type: ignore[no-untyped-def]
+def test_in_force_on_a_day_follows_places_and_attestations(store: ox.Store) -> None:
     # 003 (letter, 10 Nov): 中心城区实行一天一次的区域核酸检测 — running that day, in every central district
     on_10_nov = in_force(store, "2022-11-10")
     testing = on_10_nov[M + "central-daily-area-testing"]
@@ -138,7 +141,7 @@ def test_in_force_on_a_day_follows_places_and_attestations(store) -> None:  # ty
     assert (testing["effective_from"], testing["effective_from_basis"]) == ("2022-11-09", "announced")
 
 
-def test_in_force_on_20_nov_lists_what_9_nov_reports_as_running_and_no_rule_of_2020(store) -> None:  # type: ignore[no-untyped-def]
+def test_in_force_on_20_nov_lists_what_9_nov_reports_as_running_and_no_rule_of_2020(store: ox.Store) -> None:
     rows = in_force(store, "2022-11-20")
     # 003 (9 Nov): 继续配合落实扫码、测温、戴口罩、在中心城区持48小时内核酸检测阴性证明进入公共场所等疫情防控措施
     assert rows[M + "central-public-places-48h-negative-test"]["status"] == "presumed in force"
@@ -153,7 +156,7 @@ def test_in_force_on_20_nov_lists_what_9_nov_reports_as_running_and_no_rule_of_2
     assert hubei["effective_until_basis"] == "coverage ends on 2020-01-30: unknown after"
 
 
-def test_daily_area_testing_ends_when_area_wide_testing_stops(store) -> None:  # type: ignore[no-untyped-def]
+def test_daily_area_testing_ends_when_area_wide_testing_stops(store: ox.Store) -> None:
     # 000 (30 Nov) and 001 (1 Dec): 不再按行政区域开展全员核酸检测 — ends (and relaxes) the daily area testing
     testing = M + "central-daily-area-testing"
     assert testing in in_force(store, "2022-11-29")
@@ -168,7 +171,7 @@ def test_daily_area_testing_ends_when_area_wide_testing_stops(store) -> None:  #
     assert until[0]["basis"] == "ended by measure:no-area-wide-testing-by-administrative-region-30-nov on 2022-11-30"
 
 
-def test_first_wave_school_closure_is_in_force_until_its_stated_end(store) -> None:  # type: ignore[no-untyped-def]
+def test_first_wave_school_closure_is_in_force_until_its_stated_end(store: ox.Store) -> None:
     # 004: 2月17日24时前我市各级各类学校不得开学
     schools = M + "2020-schools-closed-until-feb-17"
     assert in_force(store, "2020-02-10")[schools]["status"] == "in force"
@@ -176,7 +179,7 @@ def test_first_wave_school_closure_is_in_force_until_its_stated_end(store) -> No
     assert schools not in in_force(store, "2020-02-18", include_unknown="true")
 
 
-def test_what_ended_daily_testing(store) -> None:  # type: ignore[no-untyped-def]
+def test_what_ended_daily_testing(store: ox.Store) -> None:
     rows = ask(store, "measure-history", measure="measure:central-daily-area-testing")
     dates = {r["relation"]: r["day"] for r in rows if r["section"] == "1 dates"}
     assert dates == {"announced": "2022-11-09", "attested in force": "2022-11-10"}
@@ -188,7 +191,7 @@ def test_what_ended_daily_testing(store) -> None:  # type: ignore[no-untyped-def
     assert all(str(r["announced"]) > str(r["earlier_announced"]) for r in relaxations)
 
 
-def test_changes_between_the_last_days_of_dynamic_zero(store) -> None:  # type: ignore[no-untyped-def]
+def test_changes_between_the_last_days_of_dynamic_zero(store: ox.Store) -> None:
     rows = ask(store, "changes-between", **{"from": "2022-11-29", "to": "2022-12-01", "place": "place:shapingba"})
     changes = {(r["change"], r["measure"]) for r in rows}
     assert ("ended", M + "central-daily-area-testing") in changes
@@ -200,7 +203,7 @@ def test_changes_between_the_last_days_of_dynamic_zero(store) -> None:  # type: 
     assert M + "central-daily-area-testing" not in {r["measure"] for r in elsewhere}
 
 
-def test_parameter_history_shows_old_and_new_values_with_the_link(store) -> None:  # type: ignore[no-untyped-def]
+def test_parameter_history_shows_old_and_new_values_with_the_link(store: ox.Store) -> None:
     # 003 (letter, 10 Nov): leaving Beibei also needs the 48-hour negative result (amends + tightens the municipal rule)
     rows = ask(store, "parameter-history", kind="qk:test-result-validity")
     linked = [r for r in rows if r["previous"] == M + "leaving-central-area-report-and-48h-test"]
@@ -208,7 +211,7 @@ def test_parameter_history_shows_old_and_new_values_with_the_link(store) -> None
     assert all(Decimal(str(r["previous_value"])) == Decimal(48) for r in linked)
 
 
-def test_measures_with_a_stated_end(store) -> None:  # type: ignore[no-untyped-def]
+def test_measures_with_a_stated_end(store: ox.Store) -> None:
     # 004: 2月17日24时前我市各级各类学校不得开学。2月13日24时前，禁止举办任何形式的群体性聚餐活动。
     ends = {r["measure"]: r for r in ask(store, "measures-with-end-date")}
     assert ends[M + "2020-schools-closed-until-feb-17"]["until"] == "2020-02-17"
@@ -216,7 +219,7 @@ def test_measures_with_a_stated_end(store) -> None:  # type: ignore[no-untyped-d
     assert ends[M + "2020-group-dinners-banned"]["until_kind"] == PREFIXES["cq"] + "StatedDate"
 
 
-def test_not_stated_is_not_no(store) -> None:  # type: ignore[no-untyped-def]
+def test_not_stated_is_not_no(store: ox.Store) -> None:
     dates = {r["date"]: r for r in ask(store, "measure-dates", measure="measure:central-daily-area-testing")}
     assert dates["announced"]["answer"] == "2022-11-09"
     assert dates["in force from"]["answer"] == "not stated in the sources"
@@ -226,12 +229,12 @@ def test_not_stated_is_not_no(store) -> None:  # type: ignore[no-untyped-def]
     assert M + "2020-schools-closed-until-feb-17" not in no_end
 
 
-def test_isolation_of_arrivals_in_2020_is_14_days(store) -> None:  # type: ignore[no-untyped-def]
+def test_isolation_of_arrivals_in_2020_is_14_days(store: ox.Store) -> None:
     rows = [r for r in ask(store, "measure-parameters") if r["measure"] == M + "2020-arrivals-isolated-14-days"]
     assert (Decimal(str(rows[0]["value"])), rows[0]["unit"]) == (Decimal(14), PREFIXES["unit"] + "DAY")
 
 
-def test_daily_new_infections_27_to_30_november(store) -> None:  # type: ignore[no-untyped-def]
+def test_daily_new_infections_27_to_30_november(store: ox.Store) -> None:
     # 000: 全市每日新增感染者分别为9612例、8721例、7792例; 001: 11月30日，全市报告新增感染者6584例
     rows = ask(
         store,
@@ -245,7 +248,7 @@ def test_daily_new_infections_27_to_30_november(store) -> None:  # type: ignore[
     assert series == {"2022-11-27": 9612, "2022-11-28": 8721, "2022-11-29": 7792, "2022-11-30": 6584}
 
 
-def test_downgraded_high_risk_zones(store) -> None:  # type: ignore[no-untyped-def]
+def test_downgraded_high_risk_zones(store: ox.Store) -> None:
     rows = ask(store, "statistics-of-type", statistic="stat:downgraded-high-risk-zones")
     assert {(r["day"], Decimal(str(r["value"]))) for r in rows} >= {
         ("2022-11-29", Decimal(181)),
@@ -253,13 +256,13 @@ def test_downgraded_high_risk_zones(store) -> None:  # type: ignore[no-untyped-d
     }
 
 
-def test_name_printed_two_ways(store) -> None:  # type: ignore[no-untyped-def]
+def test_name_printed_two_ways(store: ox.Store) -> None:
     pairs = {(r["one_zh"], r["other_zh"]) for r in ask(store, "name-variants")}
     assert ("李珩", "李畔") in pairs or ("李畔", "李珩") in pairs
     assert PREFIXES["disc"] + "li-pan-li-heng" in column(ask(store, "discrepancies"), "discrepancy")
 
 
-def test_chongqing_downgrade_implements_the_national_rule(store) -> None:  # type: ignore[no-untyped-def]
+def test_chongqing_downgrade_implements_the_national_rule(store: ox.Store) -> None:
     national = ask(store, "national-measures")
     implemented = {(r["measure"], r["implemented_by"]) for r in national}
     assert (M + "national-high-risk-zone-downgrade-5-days", M + "high-risk-zone-downgrade-after-5-days") in implemented
@@ -267,44 +270,44 @@ def test_chongqing_downgrade_implements_the_national_rule(store) -> None:  # typ
     assert (M + "high-risk-zone-downgrade-after-5-days", M + "national-high-risk-zone-downgrade-5-days") in local
 
 
-def test_other_cities_cited(store) -> None:  # type: ignore[no-untyped-def]
+def test_other_cities_cited(store: ox.Store) -> None:
     assert {P + "beijing", P + "zhengzhou", P + "guangzhou"} <= column(ask(store, "other-cities-measures"), "place")
 
 
-def test_measures_for_close_contacts(store) -> None:  # type: ignore[no-untyped-def]
+def test_measures_for_close_contacts(store: ox.Store) -> None:
     # 000: 对密切接触者，符合居家隔离条件的可居家隔离
     rows = ask(store, "measures-for-target-group", group="tg:close-contacts")
     assert M + "home-isolation-for-eligible-close-contacts" in column(rows, "measure")
 
 
-def test_school_measures_in_2020(store) -> None:  # type: ignore[no-untyped-def]
+def test_school_measures_in_2020(store: ox.Store) -> None:
     assert M + "2020-schools-closed-until-feb-17" in column(
         ask(store, "measures-in-category", category="cat:schools"), "measure"
     )
 
 
-def test_first_wave_measures_are_all_announced_in_range(store) -> None:  # type: ignore[no-untyped-def]
+def test_first_wave_measures_are_all_announced_in_range(store: ox.Store) -> None:
     rows = ask(store, "measures-announced-between", **{"from": "2020-01-01"}, to="2020-02-29")
     assert len(rows) >= 30
     assert all("2020-01-01" <= str(r["announced"]) <= "2020-02-29" for r in rows)
 
 
-def test_evidence_of_a_measure_names_its_article(store) -> None:  # type: ignore[no-untyped-def]
+def test_evidence_of_a_measure_names_its_article(store: ox.Store) -> None:
     rows = ask(store, "measure-evidence", subject="measure:central-daily-area-testing")
     assert column(rows, "file") == {"003_3f5591fb49c74a46.txt"}
 
 
-def test_documents_keep_unknown_issuers_unknown(store) -> None:  # type: ignore[no-untyped-def]
+def test_documents_keep_unknown_issuers_unknown(store: ox.Store) -> None:
     docs = {r["document"]: r for r in ask(store, "documents")}
     assert docs[PREFIXES["doc"] + "twenty-measures"]["issuer"] == A + "state-council-joint-mechanism"
     assert docs[PREFIXES["doc"] + "control-plan-9th-edition"]["issuer"] is None
 
 
-def test_advice_to_residents(store) -> None:  # type: ignore[no-untyped-def]
+def test_advice_to_residents(store: ox.Store) -> None:
     assert M + "stay-within-central-area" in column(ask(store, "advice-to-residents"), "measure")
 
 
-def test_place_hierarchy(store) -> None:  # type: ignore[no-untyped-def]
+def test_place_hierarchy(store: ox.Store) -> None:
     rows = ask(store, "place-hierarchy", place="place:shapingba")
     within = {r["other"] for r in rows if r["relation"] == "within"}
     assert within == {P + "central-urban-districts", P + "chongqing", P + "china"}
@@ -316,41 +319,41 @@ def test_place_hierarchy(store) -> None:  # type: ignore[no-untyped-def]
     assert {P + "shapingba", P + "yuzhong", P + "liangjiang-new-area"} <= contained
 
 
-def test_districts_compared(store) -> None:  # type: ignore[no-untyped-def]
+def test_districts_compared(store: ox.Store) -> None:
     rows = ask(store, "district-measures-compared", first="place:dadukou", second="place:qijiang")
     assert column(rows, "district") == {P + "dadukou", P + "qijiang"}
 
 
-def test_search_finds_home_isolation_in_both_scripts(store) -> None:  # type: ignore[no-untyped-def]
+def test_search_finds_home_isolation_in_both_scripts(store: ox.Store) -> None:
     simplified = column(ask(store, "search", text="居家隔离"), "measure")
     assert M + "home-isolation-for-eligible-close-contacts" in simplified
     traditional_quote = column(ask(store, "search", text="不再按行政區域"), "measure")
     assert M + "no-area-wide-testing-by-administrative-region" in traditional_quote
 
 
-def test_statistics_on_a_day(store) -> None:  # type: ignore[no-untyped-def]
+def test_statistics_on_a_day(store: ox.Store) -> None:
     values = {Decimal(str(r["value"])) for r in ask(store, "statistics-on-day", day="2022-11-09")}
     assert {Decimal(109), Decimal(517)} <= values
 
 
-def test_measures_by_issuer(store) -> None:  # type: ignore[no-untyped-def]
+def test_measures_by_issuer(store: ox.Store) -> None:
     rows = ask(store, "measures-by-issuer", issuer="agent:chongqing-health-commission")
     assert M + "central-daily-area-testing" in column(rows, "measure")
 
 
-def test_announcements_with_measure_counts(store) -> None:  # type: ignore[no-untyped-def]
+def test_announcements_with_measure_counts(store: ox.Store) -> None:
     counts = {r["announcement"]: int(str(r["measures"])) for r in ask(store, "announcements-with-measures")}
     assert counts[PREFIXES["ann"] + "press-conference-136"] >= 10
 
 
-def test_every_measure_has_date_kinds(store) -> None:  # type: ignore[no-untyped-def]
+def test_every_measure_has_date_kinds(store: ox.Store) -> None:
     total = len(ask(store, "measures"))
     for date in ("announced", "in force from", "in force until"):
         counted = sum(int(str(r["measures"])) for r in ask(store, "date-kinds") if r["date"] == date)
         assert counted == total, date
 
 
-def test_questions_the_sources_cannot_answer_return_nothing(store) -> None:  # type: ignore[no-untyped-def]
+def test_questions_the_sources_cannot_answer_return_nothing(store: ox.Store) -> None:
     # No article mentions vaccination: the answer is "not in the sources", shown as zero rows.
     assert ask(store, "search", text="疫苗") == []
 
@@ -366,7 +369,7 @@ MINIMUM = {
 
 
 @pytest.mark.parametrize("article", sorted(MINIMUM))
-def test_coverage_per_article(store, article: str) -> None:  # type: ignore[no-untyped-def]
+def test_coverage_per_article(store: ox.Store, article: str) -> None:
     rows = {str(r["file"])[:3]: r for r in ask(store, "counts-by-source")}
     for what, minimum in MINIMUM[article].items():
         assert int(str(rows[article][what])) >= minimum, f"article {article}: {what}"

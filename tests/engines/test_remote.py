@@ -16,14 +16,14 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from samples import canonical_term, query_bindings
 
 from bench.synth import generate
 from kb.cli import main
 from kb.project import Project
-from kb.query import catalogue, run_query
+from kb.query import QueryResult, catalogue, run_query
 from kb.remote import RemoteError, parse_response, query_remote
 from kb.store import open_store
-from tests.test_engine_parity import PARAM_SAMPLES, _canonical
 
 # The named queries and the export's own feeds (kb/queries/export/, here named export-<file>).
 # every query of the project: questions, checks, summaries, and the feeds of the timeline and the exports
@@ -87,8 +87,8 @@ def pushed(oxigraph_server: str, synth_project: Project) -> str:
     return oxigraph_server
 
 
-def _rows(result) -> list[tuple]:  # type: ignore[no-untyped-def]
-    return [tuple(_canonical(t) for t in row) for row in result.rows]
+def _rows(result: QueryResult) -> list[tuple[object, ...]]:
+    return [tuple(canonical_term(t) for t in row) for row in result.rows]
 
 
 @pytest.mark.parametrize("name", sorted(QUERIES))
@@ -96,10 +96,7 @@ def test_named_query_same_remotely(name: str, pushed: str, synth_project: Projec
     import re
 
     query = QUERIES[name]
-    params = {}
-    for param in query.params:
-        example = re.search(r"e\.g\.\s+([^\s,;]+)", param.description)
-        params[param.name] = PARAM_SAMPLES.get(param.name) or (example.group(1) if example else "x")
+    params = query_bindings(query)
     local = run_query(open_store(synth_project), query.text, params)
     remote = query_remote(pushed + "/query", query.text, params)
     assert remote.kind == local.kind
@@ -128,7 +125,8 @@ def test_push_replaces_graphs(pushed: str, synth_project: Project, runner: CliRu
     )
     assert result.exit_code == 0, result.output
     assert "[1/" not in result.output
-    assert query_remote(pushed + "/query", count).rows[0][0].value == str(local)  # type: ignore[union-attr]
+    remote = query_remote(pushed + "/query", count).rows[0][0]
+    assert isinstance(remote, ox.Literal) and remote.value == str(local)
 
 
 @pytest.mark.parametrize(

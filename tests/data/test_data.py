@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pyoxigraph as ox
 import pytest
 
 from kb.project import Project
@@ -16,7 +17,7 @@ def report(project: Project) -> Report:
 
 
 @pytest.fixture(scope="module")
-def store(project: Project):  # type: ignore[no-untyped-def]
+def store(project: Project) -> ox.Store:
     return open_store(project)
 
 
@@ -32,7 +33,7 @@ def test_every_quote_is_verbatim_in_its_source(report: Report) -> None:
     assert bad == []
 
 
-def test_every_measure_has_both_labels_category_place_source_and_quote(store) -> None:  # type: ignore[no-untyped-def]
+def test_every_measure_has_both_labels_category_place_source_and_quote(store: ox.Store) -> None:
     query = """
     SELECT ?m ?missing WHERE {
       ?m a cq:Measure .
@@ -50,7 +51,7 @@ def test_every_measure_has_both_labels_category_place_source_and_quote(store) ->
     assert run_query(store, query).records() == []
 
 
-def test_every_statistic_and_document_has_source_and_quote(store) -> None:  # type: ignore[no-untyped-def]
+def test_every_statistic_and_document_has_source_and_quote(store: ox.Store) -> None:
     query = """
     SELECT ?s WHERE {
       ?s a ?k . VALUES ?k { cq:Observation cq:PolicyDocument cq:Discrepancy }
@@ -59,7 +60,7 @@ def test_every_statistic_and_document_has_source_and_quote(store) -> None:  # ty
     assert run_query(store, query).records() == []
 
 
-def test_every_announcement_has_a_date_and_evidence(store) -> None:  # type: ignore[no-untyped-def]
+def test_every_announcement_has_a_date_and_evidence(store: ox.Store) -> None:
     query = """
     SELECT ?a WHERE {
       ?a a/rdfs:subClassOf* cq:Announcement .
@@ -68,7 +69,7 @@ def test_every_announcement_has_a_date_and_evidence(store) -> None:  # type: ign
     assert run_query(store, query).records() == []
 
 
-def test_dates_are_never_invented(store) -> None:  # type: ignore[no-untyped-def]
+def test_dates_are_never_invented(store: ox.Store) -> None:
     """A date value always comes with a kind other than NotStated, and NotStated never has a value."""
     query = """
     SELECT ?m ?p WHERE {
@@ -84,7 +85,7 @@ def test_dates_are_never_invented(store) -> None:  # type: ignore[no-untyped-def
     assert run_query(store, query).records() == []
 
 
-def test_reference_places_are_kept_apart_and_say_where_they_come_from(store) -> None:  # type: ignore[no-untyped-def]
+def test_reference_places_are_kept_apart_and_say_where_they_come_from(store: ox.Store) -> None:
     query = """
     SELECT ?place WHERE {
       GRAPH <https://w3id.org/cq-covid/graph/facts/reference/places> { ?place a ?type }
@@ -93,7 +94,7 @@ def test_reference_places_are_kept_apart_and_say_where_they_come_from(store) -> 
     assert run_query(store, query).records() == []
 
 
-def test_every_article_has_a_source_file(project: Project, store) -> None:  # type: ignore[no-untyped-def]
+def test_every_article_has_a_source_file(project: Project, store: ox.Store) -> None:
     rows = run_query(store, "SELECT ?file WHERE { ?s a cq:Source ; cq:fileName ?file }").records()
     assert len(rows) == 5
     for row in rows:

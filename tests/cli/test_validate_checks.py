@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from samples import LINE, MEASURE, STATISTIC
+from samples import LINE, MEASURE, STATISTIC, run
 
 from kb.cli import main
 from kb.project import Project
@@ -30,10 +30,6 @@ def only(findings: list[Finding], prop: str, check_name: str | None = None) -> F
 
 def x_violations(output: str) -> int:
     return int(output.splitlines()[-1].split(" violations")[0])
-
-
-def run(runner: CliRunner, project: Project, *args: str):  # type: ignore[no-untyped-def]
-    return runner.invoke(main, ["--root", str(project.root), *args])
 
 
 def test_the_examples_conform(mini_project: Project) -> None:

@@ -10,11 +10,11 @@ import rdflib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rdflib.compare import isomorphic
+from samples import ROOT
 
 from kb.authoring.canonical import FormatError, _comment_starts, format_file, format_text
 from kb.loader import parse_turtle
 
-ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted(p.relative_to(ROOT).as_posix() for p in [*ROOT.glob("ontology/*.ttl"), *ROOT.glob("facts/**/*.ttl")])
 CASES = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
+
+from samples import ROOT
 
 from kb import store as kb_store
 from kb.project import Project
@@ -13,7 +14,6 @@ from kb.project import Project
 ROUNDS = 20
 PROCESS_TIMEOUT = 120  # seconds for any one command; a build of the small project takes well under one
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def kb(project: Project, *args: str) -> subprocess.Popen[str]:

@@ -12,6 +12,7 @@ from kb.derive import derive
 from kb.loader import Dataset, load_file
 from kb.namespaces import PREFIXES as PREFIXES_MAP
 from kb.project import Project
+from kb.query import select
 from kb.validate import validate_files
 from kb.validate.checks import declared_terms
 from kb.validate.places import Locator, ParsedFiles
@@ -95,7 +96,7 @@ def test_a_clean_kb_parses_no_file_again(project: Project, monkeypatch: pytest.M
     loaded: list[str] = []
     real = validate.load_file
 
-    def spy(path, name=None, root=None):  # type: ignore[no-untyped-def]
+    def spy(path, name=None, root=None):
         loaded.append(str(name))
         return real(path, name, root)
 
@@ -114,7 +115,7 @@ def test_a_blank_node_label_is_scoped_to_its_file(mini_project: Project) -> None
         add_fact(mini_project, text + f'_:p a cq:Parameter ; rdfs:label "{name}"@en .\n', f"{name}.ttl")
     store = kb_store.open_store(mini_project)
     query = "SELECT ?m ?label WHERE { ?m cq:parameter ?p . ?p rdfs:label ?label }"
-    rows = list(store.query(query, prefixes=PREFIXES_MAP, use_default_graph_as_union=True))
+    rows = list(select(store.query(query, prefixes=PREFIXES_MAP, use_default_graph_as_union=True)))
     pairs = sorted((str(r["m"].value).rsplit("/", 1)[1], r["label"].value) for r in rows)
     assert pairs == [("test-one", "one"), ("test-two", "two")]
     # and a finding on such a node is placed on its own line

@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from samples import PERIODS_TTL, SAMPLE_TTL, XSS_TTL
 
 from kb.cli import main
@@ -18,6 +19,7 @@ from kb.query import run_query
 from kb.store import open_store
 from kb.timeline import TEMPLATE_DIR as TEMPLATES
 from kb.timeline import Axis, build_char_map, fold, json_for_script, quote_in_context, slug_of
+from kb.timeline.model import TimelineContext
 
 
 class PageParser(HTMLParser):
@@ -106,7 +108,7 @@ def add_facts(project: Project, name: str, text: str) -> None:
     (project.facts_dir / name).write_text(text, "utf-8")
 
 
-def render(runner, project: Project, out: Path):  # type: ignore[no-untyped-def]
+def render(runner: CliRunner, project: Project, out: Path) -> Result:
     result = runner.invoke(main, ["--root", str(project.root), "timeline", "-o", str(out)])
     assert result.exit_code == 0, result.output
     return result
@@ -117,8 +119,6 @@ def render(runner, project: Project, out: Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def real_page(tmp_path_factory: pytest.TempPathFactory, project: Project) -> Path:
-    from click.testing import CliRunner
-
     out = tmp_path_factory.mktemp("timeline") / "timeline.html"
     render(CliRunner(), project, out)
     return out
@@ -192,7 +192,9 @@ def sample(mini_project: Project) -> Project:
     return mini_project
 
 
-def test_sample_page_draws_each_measure_over_its_effective_period(runner, sample: Project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_sample_page_draws_each_measure_over_its_effective_period(
+    runner: CliRunner, sample: Project, tmp_path: Path
+) -> None:
     out = tmp_path / "t.html"
     result = render(runner, sample, out)
     assert "5 measures" in result.output
@@ -217,7 +219,7 @@ def test_sample_page_draws_each_measure_over_its_effective_period(runner, sample
     assert "no end stated" in html and "still in force" not in html.replace("not “still in force”", "")
 
 
-def test_sample_axis_is_broken_between_the_two_periods(runner, sample: Project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_sample_axis_is_broken_between_the_two_periods(runner: CliRunner, sample: Project, tmp_path: Path) -> None:
     out = tmp_path / "t.html"
     render(runner, sample, out)
     page = parse(out)
@@ -229,7 +231,9 @@ def test_sample_axis_is_broken_between_the_two_periods(runner, sample: Project, 
     assert xs == sorted(xs) and xs[-1] - xs[0] < 100
 
 
-def test_selected_measure_shows_links_both_ways_and_quote_in_context(runner, sample: Project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_selected_measure_shows_links_both_ways_and_quote_in_context(
+    runner: CliRunner, sample: Project, tmp_path: Path
+) -> None:
     out = tmp_path / "t.html"
     render(runner, sample, out)
     html = out.read_text("utf-8")
@@ -246,7 +250,7 @@ def test_selected_measure_shows_links_both_ways_and_quote_in_context(runner, sam
 
 
 @pytest.fixture
-def periods_page(runner, mini_project: Project, tmp_path: Path) -> str:  # type: ignore[no-untyped-def]
+def periods_page(runner: CliRunner, mini_project: Project, tmp_path: Path) -> str:
     add_facts(mini_project, "article-902.ttl", PERIODS_TTL)
     out = tmp_path / "periods.html"
     render(runner, mini_project, out)
@@ -327,7 +331,7 @@ def test_no_date_known_is_listed_not_drawn_and_the_legend_names_every_style(peri
     assert "presumed in force" in text_of(legend) and "推定有效" in zh_text_of(legend)
 
 
-def test_search_text_is_folded_to_simplified(runner, sample: Project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_search_text_is_folded_to_simplified(runner: CliRunner, sample: Project, tmp_path: Path) -> None:
     out = tmp_path / "t.html"
     render(runner, sample, out)
     page = parse(out)
@@ -337,7 +341,7 @@ def test_search_text_is_folded_to_simplified(runner, sample: Project, tmp_path: 
     assert data["chars"]["區"] == "区" and data["chars"]["檢"] == "检"
 
 
-def test_hostile_text_stays_inert(runner, mini_project: Project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_text_stays_inert(runner: CliRunner, mini_project: Project, tmp_path: Path) -> None:
     add_facts(mini_project, "article-901.ttl", XSS_TTL)
     out = tmp_path / "t.html"
     render(runner, mini_project, out)
@@ -355,7 +359,7 @@ def test_hostile_text_stays_inert(runner, mini_project: Project, tmp_path: Path)
     assert "</script><!--<script>alert(3)</script>" in [lane["en"] for lane in lanes["category"]]
 
 
-def test_missing_output_folder_is_a_clean_error(runner, sample: Project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_output_folder_is_a_clean_error(runner: CliRunner, sample: Project, tmp_path: Path) -> None:
     out = tmp_path / "missing" / "t.html"
     result = runner.invoke(main, ["--root", str(sample.root), "timeline", "-o", str(out)])
     assert result.exit_code == 2, result.output
@@ -363,20 +367,22 @@ def test_missing_output_folder_is_a_clean_error(runner, sample: Project, tmp_pat
     assert not out.parent.exists()
 
 
-def test_output_that_is_a_folder_is_refused(runner, sample: Project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_output_that_is_a_folder_is_refused(runner: CliRunner, sample: Project, tmp_path: Path) -> None:
     result = runner.invoke(main, ["--root", str(sample.root), "timeline", "-o", str(tmp_path)])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
 
 
-def test_a_failed_render_leaves_the_old_page(runner, sample: Project, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_render_leaves_the_old_page(
+    runner: CliRunner, sample: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import kb.timeline.render
 
     (tmp_path / "out").mkdir()
     out = tmp_path / "out" / "t.html"
     out.write_text("old page", "utf-8")
 
-    def broken(context):  # type: ignore[no-untyped-def]
+    def broken(context: TimelineContext) -> str:
         raise kb.timeline.render.TimelineError("template failed")
 
     monkeypatch.setattr(kb.timeline.render, "render_timeline", broken)
@@ -387,7 +393,7 @@ def test_a_failed_render_leaves_the_old_page(runner, sample: Project, tmp_path: 
     assert [p.name for p in out.parent.iterdir()] == ["t.html"]
 
 
-def test_help_describes_the_command(runner) -> None:  # type: ignore[no-untyped-def]
+def test_help_describes_the_command(runner: CliRunner) -> None:
     result = runner.invoke(main, ["timeline", "--help"])
     assert result.exit_code == 0, result.output
     assert "self-contained" in result.output and "--output" in result.output
@@ -434,7 +440,7 @@ def test_timeline_package_never_imports_validate_export_or_serve() -> None:
     import kb.timeline
 
     folder = Path(kb.timeline.__file__).parent
-    found = {}
+    found: dict[str, list[str]] = {}
     for path in sorted(folder.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if isinstance(node, ast.ImportFrom):

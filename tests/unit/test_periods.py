@@ -46,7 +46,7 @@ def test_coverage_windows_merge_short_gaps_not_years() -> None:
 def test_stated_period_is_in_force_and_nothing_after() -> None:
     p = periods(m("a", start="2020-01-28", until="2020-02-17"))["a"]
     assert (p.start.basis, p.start.day) == (Basis.STATED_START, D("2020-01-28"))
-    assert (p.until.basis, p.until.day) == (Basis.STATED_END, D("2020-02-17"))  # type: ignore[union-attr]
+    assert p.until is not None and (p.until.basis, p.until.day) == (Basis.STATED_END, D("2020-02-17"))
     assert p.status_on(D("2020-01-27")) is None
     assert p.status_on(D("2020-01-28")) is Status.IN_FORCE
     assert p.status_on(D("2020-02-17")) is Status.IN_FORCE

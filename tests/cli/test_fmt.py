@@ -10,20 +10,19 @@ import sys
 import time
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 from click.testing import CliRunner
 from rdflib.compare import isomorphic
-from samples import MEASURE
+from samples import MEASURE, ROOT, run
 
 import kb.authoring.canonical as canonical_module
 from kb import loader
 from kb.authoring.canonical import MAX_FILE_BYTES, MAX_NESTING, format_text, isomorphic_triples
-from kb.cli import main
 from kb.loader import parse_turtle
 from kb.project import Project
 
-ROOT = Path(__file__).resolve().parent.parent
 # Every fact file must be in canonical form.
 FMT_ENFORCED = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "facts").rglob("*.ttl"))
 
@@ -50,10 +49,6 @@ def canonical(text: str, name: str = "t.ttl") -> str:
 
 def graph(text: str) -> rdflib.Graph:
     return rdflib.Graph().parse(data=text, format="turtle")
-
-
-def run(runner: CliRunner, project: Project, *args: str):  # type: ignore[no-untyped-def]
-    return runner.invoke(main, ["--root", str(project.root), *args])
 
 
 def test_layout() -> None:
@@ -288,7 +283,12 @@ def test_safety_net_refuses_output_that_lost_a_triple(
 ) -> None:
     original = canonical_module._Writer.predicates
 
-    def lossy(self, triples, subject=None, comments=None):  # type: ignore[no-untyped-def]
+    def lossy(
+        self: canonical_module._Writer,
+        triples: list[ox.Triple],
+        subject: str | None = None,
+        comments: canonical_module._Comments | None = None,
+    ) -> list[str]:
         return original(self, triples, subject, comments)[:-1] or ["a <http://example.org/x#Other>"]
 
     monkeypatch.setattr(canonical_module._Writer, "predicates", lossy)
@@ -311,7 +311,7 @@ def test_safety_net_refuses_output_that_does_not_parse(
     assert "the canonical form would not parse back" in result.output and path.read_text("utf-8") == MESSY
 
 
-def _triples(text: str) -> list:  # type: ignore[type-arg]
+def _triples(text: str) -> list[ox.Triple]:
     return parse_turtle(text.encode("utf-8"), "t.ttl").triples
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 import rdflib
 from rdflib import RDF, RDFS, SKOS, Literal, URIRef
+from rdflib.term import Node
 
 from kb.namespaces import PREFIXES
 from kb.project import Project
@@ -43,11 +46,11 @@ def ontology(project: Project) -> rdflib.Graph:
     return graph
 
 
-def labels(graph: rdflib.Graph, subject: URIRef, prop: URIRef = RDFS.label) -> dict[str, str]:
+def labels(graph: rdflib.Graph, subject: Node, prop: URIRef = RDFS.label) -> dict[str, str]:
     return {o.language: str(o) for o in graph.objects(subject, prop) if isinstance(o, Literal) and o.language}
 
 
-def crosswalk_problems(graph: rdflib.Graph, concepts: list[URIRef]) -> list[str]:
+def crosswalk_problems(graph: rdflib.Graph, concepts: list[Node]) -> list[str]:
     problems = []
     for concept in concepts:
         targets = [o for match in MATCHES for o in graph.objects(concept, match)]
@@ -63,13 +66,13 @@ def crosswalk_problems(graph: rdflib.Graph, concepts: list[URIRef]) -> list[str]
 
 
 def test_every_category_has_a_crosswalk_or_a_note(ontology: rdflib.Graph) -> None:
-    categories = sorted(ontology.subjects(SKOS.inScheme, CQ.MeasureCategories))
+    categories = sorted(ontology.subjects(SKOS.inScheme, CQ.MeasureCategories), key=str)
     assert len(categories) >= 20
     assert crosswalk_problems(ontology, categories) == []
 
 
 def test_every_strength_has_a_crosswalk_or_a_note(ontology: rdflib.Graph) -> None:
-    strengths = sorted(ontology.subjects(SKOS.inScheme, CQ.Strengths))
+    strengths = sorted(ontology.subjects(SKOS.inScheme, CQ.Strengths), key=str)
     assert len(strengths) == 5
     assert crosswalk_problems(ontology, strengths) == []
 
@@ -102,7 +105,7 @@ def test_coronanet_policy_types_are_minted(ontology: rdflib.Graph) -> None:
         str(o)
         for s in ontology.subjects(SKOS.inScheme, CORONANET.PolicyTypes)
         for o in ontology.objects(s, SKOS.prefLabel)
-        if o.language == "en"
+        if cast(Literal, o).language == "en"
     }
     assert names >= CORONANET_TYPES
     for concept in ontology.subjects(SKOS.inScheme, CORONANET.PolicyTypes):
@@ -124,7 +127,7 @@ def test_level_rules_sit_on_indicators_and_name_a_strength_and_level(ontology: r
         assert (indicator, SKOS.inScheme, OXCGRT.Indicators) in ontology, indicator
         assert ontology.value(rule, CQ.ruleStrength) in strengths, indicator
         level = ontology.value(rule, CQ.ordinalLevel)
-        assert level is not None and 1 <= level.toPython() <= 4, indicator
+        assert isinstance(level, Literal) and 1 <= level.toPython() <= 4, indicator
         assert "en" in labels(ontology, rule, RDFS.comment), f"{indicator}: a level rule without a reason"
     # Rules are read only through close or broad matches: every indicator with rules has one.
     for indicator in {i for i, _ in rules}:
@@ -143,11 +146,7 @@ def test_docs_list_every_level_rule(ontology: rdflib.Graph, project: Project) ->
     rules = set()
     for indicator, rule in ontology.subject_objects(CQ.levelRule):
         strength = ontology.value(rule, CQ.ruleStrength)
-        rules.add(
-            (
-                str(ontology.value(indicator, SKOS.notation)),
-                labels(ontology, strength)["en"],
-                ontology.value(rule, CQ.ordinalLevel).toPython(),
-            )
-        )
+        level = ontology.value(rule, CQ.ordinalLevel)
+        assert strength is not None and isinstance(level, Literal), rule
+        rules.add((str(ontology.value(indicator, SKOS.notation)), labels(ontology, strength)["en"], level.toPython()))
     assert documented == rules

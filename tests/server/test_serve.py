@@ -22,13 +22,15 @@ import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from email.message import Message
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
-from samples import kb_imports
+from samples import ROOT, kb_imports
 
 from bench.synth import generate
 from kb.cli import main
@@ -37,7 +39,6 @@ from kb.query import NamedQuery, named_queries, run_query
 from kb.serve import MAX_QUERY_CHARS, RunningServer, ServeConfig, create_server, query_page, service_refusal
 from kb.store import build
 
-ROOT = Path(__file__).resolve().parent.parent
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s a cq:Measure }"
 # Where the workers run under a seccomp filter that forbids network sockets.
 SANDBOXED = sys.platform == "linux" and platform.machine() in ("x86_64", "aarch64")
@@ -53,8 +54,17 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / ".kb" / "store"
 
 
-def _start(store_path: Path, **limits: float) -> RunningServer:
-    config = ServeConfig(store_path, workers=1, threads=4, **limits)  # type: ignore[arg-type]
+class Limits(TypedDict, total=False):
+    """The fields of ServeConfig that tests change."""
+
+    timeout: float
+    max_result_bytes: int
+    max_memory_bytes: int | None
+    allow_service: bool
+
+
+def _start(store_path: Path, **limits: Unpack[Limits]) -> RunningServer:
+    config = ServeConfig(store_path, workers=1, threads=4, **limits)
     return create_server(config, port=0).start_in_thread()
 
 
@@ -65,13 +75,13 @@ def server(store_path: Path) -> Iterator[RunningServer]:
     running.close()
 
 
-def fetch(  # type: ignore[no-untyped-def]
+def fetch(
     url: str,
     method: str = "GET",
     data: bytes | None = None,
     headers: dict[str, str] | None = None,
     timeout: float = 60,
-):
+) -> tuple[int, Message, bytes]:
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -85,7 +95,9 @@ def sparql(server: RunningServer, query: str, **params: str) -> str:
 
 
 def local_count(store_path: Path) -> str:
-    return run_query(ox.Store.read_only(str(store_path)), COUNT).rows[0][0].value  # type: ignore[union-attr]
+    count = run_query(ox.Store.read_only(str(store_path)), COUNT).rows[0][0]
+    assert isinstance(count, ox.Literal)
+    return count.value
 
 
 def test_get_and_post_give_the_same_answer(server: RunningServer, store_path: Path) -> None:
@@ -339,7 +351,7 @@ def test_serve_help_names_every_option(runner: CliRunner) -> None:
 # ---------------------------------------------------------------- hardening: no outbound requests
 
 
-def _post_query(server: RunningServer, query: str, timeout: float = 60):  # type: ignore[no-untyped-def]
+def _post_query(server: RunningServer, query: str, timeout: float = 60) -> tuple[int, Message, bytes]:
     return fetch(
         server.url + "sparql", "POST", query.encode(), {"Content-Type": "application/sparql-query"}, timeout=timeout
     )
@@ -467,7 +479,7 @@ class _Remote(http.server.BaseHTTPRequestHandler):
 def test_allow_service_is_an_opt_in_that_never_echoes_the_remote_error(store_path: Path) -> None:
     remote = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Remote)
     threading.Thread(target=remote.serve_forever, daemon=True).start()
-    running = _start(store_path, allow_service=True)  # type: ignore[arg-type]
+    running = _start(store_path, allow_service=True)
     try:
         query = f"SELECT ?x WHERE {{ SERVICE <http://127.0.0.1:{remote.server_port}/sparql> {{ ?x ?y ?z }} }}"
         _Remote.fail = False
@@ -586,7 +598,7 @@ MEMORY_HOG = (
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the memory ceiling (RLIMIT_AS) is enforced on Linux")
 def test_memory_ceiling_stops_a_query_and_the_server_answers_on(store_path: Path) -> None:
-    running = _start(store_path, max_memory_bytes=256_000_000)  # type: ignore[arg-type]
+    running = _start(store_path, max_memory_bytes=256_000_000)
     try:
         status, headers, body = _post_query(running, MEMORY_HOG)
         assert status == 503, body
@@ -699,7 +711,14 @@ def test_ctrl_c_stops_the_server_and_its_workers_without_a_traceback(store_path:
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
     lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True)  # type: ignore[union-attr]
+    pipe = process.stderr
+    assert pipe is not None
+
+    def read_lines() -> None:
+        for line in pipe:
+            lines.put(line)
+
+    reader = threading.Thread(target=read_lines, daemon=True)
     reader.start()
     try:
         first = lines.get(timeout=60)
