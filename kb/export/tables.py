@@ -62,8 +62,9 @@ def csv_bytes(
     return buffer.getvalue().encode("utf-8")
 
 
-def _parameter_text(kind: str | None, value: str | None, unit: str | None) -> str:
-    parts = [shorten(kind) if kind else "?", "=", value or "?"]
+def _parameter_text(kind: str | None, value: str | None, unit: str | None, symbol: str | None = None) -> str:
+    """qk:kind = value unit, with the qualifier's symbol for the = when the value is a bound (qk:count > 1500)."""
+    parts = [shorten(kind) if kind else "?", symbol or "=", value or "?"]
     if unit:
         parts.append(shorten(unit))
     return " ".join(parts)
@@ -77,7 +78,9 @@ def measures_table(store: ox.Store) -> tuple[list[str], list[list[str | None]]]:
         links[record["measure"] or ""][record["link"] or ""].add(record["target"] or "")
     parameters: dict[str, list[str]] = defaultdict(list)
     for record in feed(store, "measure-parameters").records():
-        parameters[record["measure"] or ""].append(_parameter_text(record["kind"], record["value"], record["unit"]))
+        parameters[record["measure"] or ""].append(
+            _parameter_text(record["kind"], record["value"], record["unit"], record["symbol"])
+        )
     header = [*base.variables, "parameters", *LINK_COLUMNS]
     rows = []
     for record in base.records():

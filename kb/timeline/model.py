@@ -10,9 +10,11 @@ from pathlib import Path
 STAT_HEIGHT = 44
 
 
-def number_text(value: float) -> str:
-    """A number as the page prints it: thousands separated, no trailing zeros."""
-    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0").rstrip(".")
+def number_text(value: float, qualifier: str = "") -> str:
+    """A number as the page prints it: thousands separated, no trailing zeros, after the symbol of its qualifier
+    when the value is a bound or approximate (> 140,000, ≤ 9, ≈ 1,000)."""
+    number = f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{qualifier} {number}" if qualifier else number
 
 
 @dataclass(frozen=True)
@@ -217,10 +219,11 @@ class StatisticPoint:
     y: float
     source: str
     quote: str
+    qualifier: str = ""  # the symbol of the value's qualifier (> ≥ ≤ < ≈); empty when exact
 
     @property
     def value_text(self) -> str:
-        return number_text(self.value)
+        return number_text(self.value, self.qualifier)
 
 
 @dataclass

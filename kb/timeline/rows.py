@@ -161,7 +161,7 @@ def parameters_by_measure(vocab: Vocabulary, rows: list[Row]) -> dict[str, list[
     parameters: dict[str, list[ParameterValue]] = defaultdict(list)
     for row in rows:
         kind = vocab.term(row["quantity_kind"])
-        value = number_text(float(row["value"])) if row["value"] else ""
+        value = number_text(float(row["value"]), row["qualifier_symbol"] or "") if row["value"] else ""
         parameters[str(row["measure"])].append(
             ParameterValue(kind.label if kind else Text("", ""), value, unit_text(row["unit"]), row["note"] or "")
         )
@@ -313,6 +313,7 @@ def statistic_points(vocab: Vocabulary, axis: Axis, rows: list[Row]) -> list[Sta
                 y=0.0,
                 source=row["source"] or "",
                 quote=row["quote"] or "",
+                qualifier=row["qualifier_symbol"] or "",
             )
         )
     return points
