@@ -31,7 +31,17 @@ _CQ = PREFIXES["cq"]
 # Kinds of subject, in the order they are written; anything else comes last.
 _CLASS_ORDER = [
     _CQ + n
-    for n in ("Source", "Place", "Agent", "PolicyDocument", "Announcement", "Measure", "Observation", "Discrepancy")
+    for n in (
+        "Source",
+        "Place",
+        "Agent",
+        "PolicyDocument",
+        "Announcement",
+        "DocumentPart",
+        "Measure",
+        "Observation",
+        "Discrepancy",
+    )
 ]
 _PREDICATE_ORDER = [RDF_TYPE, RDFS_LABEL, PREFIXES["skos"] + "prefLabel"] + [
     _CQ + n
@@ -65,6 +75,10 @@ _PREDICATE_ORDER = [RDF_TYPE, RDFS_LABEL, PREFIXES["skos"] + "prefLabel"] + [
         "quantityKind",
         "value",
         "unit",
+        "valueQualifier",
+        "hasPart",
+        "number",
+        "states",
     )
 ]
 _EVIDENCE_LAST = [PREFIXES["rdfs"] + "comment", _CQ + "source", _CQ + "quote"]

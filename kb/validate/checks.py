@@ -127,7 +127,7 @@ def declared_terms(store: ox.Store, exclude_graphs: set[str] = frozenset()) -> s
     rows = store.query(
         "SELECT DISTINCT ?t ?g WHERE { VALUES ?k { owl:Class owl:ObjectProperty owl:DatatypeProperty rdf:Property "
         "skos:Concept skos:ConceptScheme cq:Category cq:Strength cq:TargetGroup cq:QuantityKind cq:StatisticType "
-        "cq:DateKind owl:Ontology } GRAPH ?g { ?t a ?k } }",
+        "cq:DateKind cq:ValueQualifier owl:Ontology } GRAPH ?g { ?t a ?k } }",
         prefixes=PREFIXES,
     )
     return {

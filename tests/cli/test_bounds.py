@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 from samples import PREFIXES, add_fact, run
@@ -156,7 +158,7 @@ def test_a_parameter_qualifier_outside_the_scheme_is_a_violation(mini_project: P
 # ---------------------------------------------------------------- queries, timeline, export
 
 
-def ask(store, name: str, **params: str) -> list[dict[str, str | None]]:  # type: ignore[no-untyped-def]
+def ask(store: ox.Store, name: str, **params: str) -> list[dict[str, str | None]]:
     return run_query(store, get_named_query(name).text, params).records()
 
 
@@ -202,7 +204,7 @@ def test_number_text_puts_the_symbol_before_the_number() -> None:
     assert number_text(109.0) == "109"
 
 
-def test_timeline_and_csv_show_the_bound(runner: CliRunner, mini_project: Project, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_timeline_and_csv_show_the_bound(runner: CliRunner, mini_project: Project, tmp_path: Path) -> None:
     add_fact(
         mini_project, observation("140000.0", "累计办理超14万张重点物资通行证", "    cq:valueQualifier cq:MoreThan ;\n")
     )
