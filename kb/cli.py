@@ -364,7 +364,9 @@ def export(obj: _Context, fmt: str, output: str | None, table: str | None, excel
 @main.command()
 @click.option("--oxcgrt", "oxcgrt_file", type=click.Path(), help="An OxCGRT file: daily rows or a time-series index.")
 @click.option("--coronanet", "coronanet_file", type=click.Path(), help="A CoronaNet release file (e.g. China's).")
-@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), help="First day compared (default: the sources' first).")
+@click.option(
+    "--from", "first", type=click.DateTime(["%Y-%m-%d"]), help="First day compared (default: the sources' first)."
+)
 @click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="Last day compared (default: the sources' last).")
 @click.pass_obj
 def reconcile(obj: _Context, oxcgrt_file: str | None, coronanet_file: str | None, first, last) -> None:  # type: ignore[no-untyped-def]

@@ -12,9 +12,9 @@ import re
 import stat
 import unicodedata
 from collections.abc import Iterable, Iterator
-from typing import TextIO
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 from urllib.parse import quote, urljoin
 
 import pyoxigraph as ox

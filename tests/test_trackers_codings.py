@@ -1,4 +1,4 @@
-"""Data tests of the OxCGRT codings in ontology/crosswalks.ttl: each one reads a real measure, in range, with a reason."""
+"""Data tests of the OxCGRT codings (ontology/crosswalks.ttl): each reads a real measure, in range, with a reason."""
 
 from __future__ import annotations
 
@@ -70,9 +70,24 @@ def test_the_check_catches_each_planted_fault(graph: rdflib.Graph) -> None:
         planted.add(triple)
     measure = rdflib.Namespace(PREFIXES["measure"])
     faults = {
-        "gone": (measure["no-such-measure"], OXCGRT.C1, 3, "a coding whose measure was renamed, so it codes nothing real"),
-        "range": (measure["2020-schools-closed-until-feb-17"], OXCGRT.C1, 4, "C1 has no level 4 in the codebook's scale"),
-        "category": (measure["2020-schools-closed-until-feb-17"], OXCGRT.C4, 4, "a closure of schools read as a ban on all gatherings (wrong indicator)"),
+        "gone": (
+            measure["no-such-measure"],
+            OXCGRT.C1,
+            3,
+            "a coding whose measure was renamed, so it codes nothing real",
+        ),
+        "range": (
+            measure["2020-schools-closed-until-feb-17"],
+            OXCGRT.C1,
+            4,
+            "C1 has no level 4 in the codebook's scale",
+        ),
+        "category": (
+            measure["2020-schools-closed-until-feb-17"],
+            OXCGRT.C4,
+            4,
+            "a closure of schools read as a ban on all gatherings (wrong indicator)",
+        ),
         "reason": (measure["2020-schools-closed-until-feb-17"], OXCGRT.C1, 3, ""),
     }
     for subject, indicator, level, reason in faults.values():

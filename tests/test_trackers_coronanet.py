@@ -33,7 +33,7 @@ def release_rows() -> list[dict[str, str]]:
 
 def test_the_header_is_the_release_header() -> None:
     with RELEASE.open(encoding="utf-8", newline="") as handle:
-        assert CORONANET_HEADER == next(csv.reader(handle))
+        assert next(csv.reader(handle)) == CORONANET_HEADER
 
 
 def test_one_type_per_record_and_a_record_per_type(runner: CliRunner, mini_project: Project) -> None:
@@ -55,14 +55,22 @@ def test_initiator_and_target_from_the_place(runner: CliRunner, mini_project: Pr
     table = records(runner, mini_project, facts)
     city, district, national, other = (table[k] for k in ("city", "district", "national", "zhengzhou"))
     assert (city["init_country_level"], city["province"], city["ISO_L2"], city["city"]) == (
-        "Provincial", "Chongqing", "CN-CQ", ""
+        "Provincial",
+        "Chongqing",
+        "CN-CQ",
+        "",
     )
     assert (district["init_country_level"], district["province"], district["target_other"]) == (
-        "Other (e.g., county)", "Chongqing", "Shapingba District"
+        "Other (e.g., county)",
+        "Chongqing",
+        "Shapingba District",
     )
     assert (national["init_country_level"], national["province"]) == ("National", "")
     assert (other["init_country_level"], other["province"], other["ISO_L2"], other["city"]) == (
-        "Municipal", "Henan", "CN-HA", "Zhengzhou"
+        "Municipal",
+        "Henan",
+        "CN-HA",
+        "Zhengzhou",
     )
     assert city["date_start"] == "2022-11-10" and city["date_announced"] == "2022-11-09"
 
@@ -81,11 +89,19 @@ def test_an_update_keeps_the_policy_its_type_and_its_geography(runner: CliRunner
     )
     table = records(runner, mini_project, facts)
     lifted, again = table["lifted"], table["again"]
-    assert (lifted["entry_type"], lifted["update_type"], lifted["update_level"]) == ("update", "End of Policy", "Relaxing")
+    assert (lifted["entry_type"], lifted["update_type"], lifted["update_level"]) == (
+        "update",
+        "End of Policy",
+        "Relaxing",
+    )
     assert (lifted["policy_id"], lifted["type"]) == ("ban", "Restrictions of Mass Gatherings")
     assert lifted["init_country_level"] == "Other (e.g., county)"  # the policy's initiator, not the update's place
     # an update of an update still belongs to the first policy
-    assert (again["policy_id"], again["update_type"], again["update_level"]) == ("ban", "Change of Policy", "Strengthening")
+    assert (again["policy_id"], again["update_type"], again["update_level"]) == (
+        "ban",
+        "Change of Policy",
+        "Strengthening",
+    )
     assert table["ban"]["date_end"] == "2022-11-19"
 
 

@@ -20,9 +20,7 @@ def rows(runner: CliRunner, project: Project, facts: str, table: str = "chongqin
     add_fact(project, TRACKER_PREFIXES + facts)
     result = run(runner, project, "export", "--format", "oxcgrt", "--table", table, "--raw-csv")
     assert result.exit_code == 0, result.output
-    return {
-        f"{row['RegionCode']} {row['Date']}": row for row in csv.DictReader(io.StringIO(result.stdout, newline=""))
-    }
+    return {f"{row['RegionCode']} {row['Date']}": row for row in csv.DictReader(io.StringIO(result.stdout, newline=""))}
 
 
 def cell(row: dict[str, str], code: str) -> tuple[str, str]:
@@ -47,7 +45,10 @@ def test_rows_are_keyed_as_the_published_files_with_a_jurisdiction_of_their_own(
     # one row per day of the sources' coverage windows (26-30 Jan 2020, 7 Nov - 1 Dec 2022), none between
     days = sorted(table)
     assert (days[0], days[4], days[5], days[-1]) == (
-        "CHN_CQ 20200126", "CHN_CQ 20200130", "CHN_CQ 20221107", "CHN_CQ 20221201"
+        "CHN_CQ 20200126",
+        "CHN_CQ 20200130",
+        "CHN_CQ 20221107",
+        "CHN_CQ 20221201",
     )
     assert len(days) == 30
 
@@ -55,8 +56,13 @@ def test_rows_are_keyed_as_the_published_files_with_a_jurisdiction_of_their_own(
 def test_a_level_only_from_a_coding_and_the_note_names_the_uncoded_measure(
     runner: CliRunner, mini_project: Project
 ) -> None:
-    table = rows(runner, mini_project, tracker_measure("coded") + tracker_coding("measure:coded", "C4", 4)
-                 + tracker_measure("uncoded", category="schools"))
+    table = rows(
+        runner,
+        mini_project,
+        tracker_measure("coded")
+        + tracker_coding("measure:coded", "C4", 4)
+        + tracker_measure("uncoded", category="schools"),
+    )
     day = table["CHN_CQ 20221112"]
     assert cell(day, "C4") == ("4.00", "1")
     assert "measure:coded" in day["C4_Notes"] and "中心城区各区将实行" in day["C4_Notes"]
@@ -165,9 +171,7 @@ def test_a_ban_on_all_gatherings_also_cancels_public_events(runner: CliRunner, m
     assert "C3=2" in row["C3_Notes"] and "measure:ban" in row["C3_Notes"]
 
 
-def test_a_numbered_press_conference_series_is_a_coordinated_campaign(
-    runner: CliRunner, mini_project: Project
-) -> None:
+def test_a_numbered_press_conference_series_is_a_coordinated_campaign(runner: CliRunner, mini_project: Project) -> None:
     series = """
 ann:test-pc-1 a cq:PressConference ; cq:date "2022-11-10"^^xsd:date ; cq:dateKind cq:EventDate ; cq:sequenceNumber 1 .
 ann:test-pc-9 a cq:PressConference ; cq:date "2022-11-18"^^xsd:date ; cq:dateKind cq:EventDate ; cq:sequenceNumber 9 .

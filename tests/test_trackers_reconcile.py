@@ -19,7 +19,9 @@ def lines(output: str) -> list[list[str]]:
 
 
 def test_published_indices_beside_the_knowledge_base(runner: CliRunner, project: Project) -> None:
-    result = run(runner, project, "reconcile", "--oxcgrt", str(STRINGENCY), "--from", "2022-11-01", "--to", "2022-12-10")
+    result = run(
+        runner, project, "reconcile", "--oxcgrt", str(STRINGENCY), "--from", "2022-11-01", "--to", "2022-12-10"
+    )
     assert result.exit_code == 0, result.output
     by_day = {line[0]: line for line in lines(result.stdout)}
     assert len(by_day) == 40
@@ -44,7 +46,9 @@ def test_daily_rows_per_day_and_indicator(runner: CliRunner, mini_project: Proje
                 {**base, "Jurisdiction": "STATE_TOTAL", "Date": day, "C4M_Restrictions on gatherings": c4,
                  "C4M_Flag": "1", "C1M_School closing": c1, "C1M_Flag": "1" if c1 else ""}
             )  # fmt: skip
-        writer.writerow({**base, "Jurisdiction": "STATE_WIDE", "Date": "20221112", "C4M_Restrictions on gatherings": "1.00"})
+        writer.writerow(
+            {**base, "Jurisdiction": "STATE_WIDE", "Date": "20221112", "C4M_Restrictions on gatherings": "1.00"}
+        )
     result = run(runner, mini_project, "reconcile", "--oxcgrt", str(daily))
     assert result.exit_code == 0, result.output
     got = {(line[0], line[1]): line for line in lines(result.stdout)}
@@ -58,18 +62,28 @@ def test_daily_rows_per_day_and_indicator(runner: CliRunner, mini_project: Proje
 
 def test_coronanet_records_for_chongqing(runner: CliRunner, project: Project) -> None:
     release = DATA / "coronanet_release_China_excerpt.csv"
-    result = run(runner, project, "reconcile", "--coronanet", str(release), "--from", "2020-01-20", "--to", "2020-02-20")
+    result = run(
+        runner, project, "reconcile", "--coronanet", str(release), "--from", "2020-01-20", "--to", "2020-02-20"
+    )
     assert result.exit_code == 0, result.output
     got = lines(result.stdout)
     # a border restriction the knowledge base has matches Chongqing's record of the same type and time
-    assert any(line[1] == "Internal Border Restrictions" and line[2] == "agrees" and "R_eVeYIEGDAYvVeO5NA" in line[3] for line in got)
+    assert any(
+        line[1] == "Internal Border Restrictions" and line[2] == "agrees" and "R_eVeYIEGDAYvVeO5NA" in line[3]
+        for line in got
+    )
     # the emergency declaration of 24 January is in the tracker only: the articles do not report it
-    assert any(line[1] == "Declaration of Emergency" and line[2] == "no evidence" and line[3] == "R_2Yap2ns6SMfxUUKNA" for line in got)
+    assert any(
+        line[1] == "Declaration of Emergency" and line[2] == "no evidence" and line[3] == "R_2Yap2ns6SMfxUUKNA"
+        for line in got
+    )
     # the knowledge base's school closure has no CoronaNet record for Chongqing
     assert any(line[2] == "tracker has no record" and line[4] == "2020-schools-closed-until-feb-17" for line in got)
 
 
-def test_a_file_that_is_not_a_tracker_file_is_a_clear_error(runner: CliRunner, project: Project, tmp_path: Path) -> None:
+def test_a_file_that_is_not_a_tracker_file_is_a_clear_error(
+    runner: CliRunner, project: Project, tmp_path: Path
+) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n", encoding="utf-8")
     for option in ("--oxcgrt", "--coronanet"):

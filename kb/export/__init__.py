@@ -8,6 +8,7 @@ feeds in kb/queries/export/, never from the user questions.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -101,10 +102,12 @@ def export(store: ox.Store, fmt: str, table: str | None = None, excel: bool = Fa
     if fmt == "ttl":
         return export_turtle(store)
     table = table or tables[0]
+    layout: tuple[Sequence[str], Sequence[Sequence[object]]]
     if fmt == "csv":
         layout = measures_table(store) if table == "measures" else statistics_table(store)
     elif fmt == "oxcgrt":
         layout = oxcgrt_table(store) if table == "chongqing" else oxcgrt_district_table(store)
     else:
         layout = coronanet_table(store)
-    return csv_bytes(*layout, excel=excel, protect=not raw_csv)
+    header, rows = layout
+    return csv_bytes(header, rows, excel=excel, protect=not raw_csv)

@@ -278,6 +278,48 @@ class Facts:
         return sorted(out)
 
 
+@dataclass
+class _Draft:
+    """A coding as its feed rows build it up (one row per place, or per announcement of a series)."""
+
+    code: str
+    level: int
+    reason: str
+    targeted: bool
+    subjects: set[str] = field(default_factory=set)
+    places: set[str] = field(default_factory=set)
+    series: set[tuple[date, int | None]] = field(default_factory=set)
+
+
+def _codings(records: Iterable[dict[str, str | None]]) -> list[Coding]:
+    """One Coding per coded measure; one per coding of a series of announcements (its subject is the coding)."""
+    drafts: dict[str, _Draft] = {}
+    for record in records:
+        draft = drafts.setdefault(
+            record["coding"] or "",
+            _Draft(
+                record["code"] or "",
+                int(record["level"] or 0),
+                record["reason"] or "",
+                (record["targeted"] or "") in ("true", "1"),
+            ),
+        )
+        draft.subjects.add(record["subject"] or "")
+        draft.places.add(record["place"] or "")
+        day = _day(record["day"])
+        if day is not None:
+            draft.series.add((day, int(record["sequence"]) if record["sequence"] else None))
+    codings = []
+    for key, draft in sorted(drafts.items()):
+        series = tuple(sorted(draft.series))
+        subjects = [key] if series else sorted(draft.subjects)
+        for subject in subjects:
+            codings.append(
+                Coding(subject, draft.code, draft.level, draft.reason, draft.targeted, frozenset(draft.places), series)
+            )
+    return codings
+
+
 def read_facts(store: ox.Store) -> Facts:
     measures: dict[str, MeasureFacts] = {}
     for record in feed(store, "oxcgrt-measures").records():
@@ -292,48 +334,7 @@ def read_facts(store: ox.Store) -> Facts:
         start = _day(record["span_from"])
         if start is not None:
             facts.spans.append((record["status"] or "", start, _day(record["span_until"])))
-    grouped: dict[tuple[str, str], dict[str, object]] = {}
-    for record in feed(store, "oxcgrt").records():
-        key = (record["coding"] or "", record["subject"] or "")
-        entry = grouped.setdefault(
-            key,
-            {
-                "code": record["code"] or "",
-                "level": int(record["level"] or 0),
-                "reason": record["reason"] or "",
-                "targeted": (record["targeted"] or "") in ("true", "1"),
-                "places": set(),
-                "series": set(),
-            },
-        )
-        entry["places"].add(record["place"] or "")  # type: ignore[attr-defined]
-        day = _day(record["day"])
-        if day is not None:
-            sequence = int(record["sequence"]) if record["sequence"] else None
-            entry["series"].add((day, sequence))  # type: ignore[attr-defined]
-    codings: list[Coding] = []
-    series_of: dict[str, list[tuple[date, int | None]]] = defaultdict(list)
-    for (coding, _subject), entry in grouped.items():
-        series_of[coding].extend(entry["series"])  # type: ignore[arg-type]
-    seen_series: set[str] = set()
-    for (coding, subject), entry in sorted(grouped.items()):
-        series = tuple(sorted(series_of[coding]))
-        if series:
-            if coding in seen_series:
-                continue
-            seen_series.add(coding)
-            subject = coding
-        codings.append(
-            Coding(
-                subject,
-                str(entry["code"]),
-                int(entry["level"]),  # type: ignore[call-overload]
-                str(entry["reason"]),
-                bool(entry["targeted"]),
-                frozenset(entry["places"]),  # type: ignore[arg-type]
-                series,
-            )
-        )
+    codings = _codings(feed(store, "oxcgrt").records())
     containers: dict[str, set[str]] = defaultdict(set)
     labels: dict[str, str] = {}
     for record in feed(store, "oxcgrt-within").records():

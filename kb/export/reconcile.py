@@ -51,7 +51,10 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
                 yield reader.line_num, {k: (v or "") for k, v in row.items() if k is not None}
         except (csv.Error, UnicodeDecodeError) as exc:
             raise LoadError(
-                f"not a readable CSV file: {exc}", file=label, line=reader.line_num, hint="give the CSV file as downloaded"
+                f"not a readable CSV file: {exc}",
+                file=label,
+                line=reader.line_num,
+                hint="give the CSV file as downloaded",
             ) from None
 
 
@@ -110,7 +113,7 @@ def reconcile_oxcgrt(store: ox.Store, path: Path, first: date | None = None, las
         "not an OxCGRT file: no Date and RegionCode columns, and no day columns such as 01Jan2020",
         file=printable(str(path)),
         line=1,
-        hint="give a file of OxCGRT/covid-policy-dataset (e.g. data/OxCGRT_compact_subnational_v1.csv or a timeseries file)",
+        hint="give a file of OxCGRT/covid-policy-dataset: a daily file (compact, fullwithnotes) or a timeseries file",
     )
 
 
@@ -157,7 +160,9 @@ def _daily(
 def _index_lines(day: date, row: dict[str, str], cells: dict[str, Cell] | None) -> list[Line]:
     lines = []
     for name in INDICES:
-        column = next((c for c in (f"{name}_Average", f"{name}_SimpleAverage", name, f"{name}ForDisplay") if c in row), None)
+        column = next(
+            (c for c in (f"{name}_Average", f"{name}_SimpleAverage", name, f"{name}ForDisplay") if c in row), None
+        )
         if column is None:
             continue
         lines.append(_index_line(day, name, row[column], cells))
@@ -175,7 +180,9 @@ def _index_line(day: date, name: str, published: str, cells: dict[str, Cell] | N
     value = compute_index(name, levels)
     known = ", ".join(code for code in INDICES[name] if code in levels) or "none"
     if theirs is None:
-        return Line(day.isoformat(), name, TRACKER_BLANK, published, "" if value.value is None else f"{value.value:.2f}")
+        return Line(
+            day.isoformat(), name, TRACKER_BLANK, published, "" if value.value is None else f"{value.value:.2f}"
+        )
     if value.value is not None:
         status = AGREES if abs(value.value - theirs) < 0.01 else DISAGREES
         return Line(day.isoformat(), name, status, f"{theirs:.2f}", f"{value.value:.2f}", f"components: {known}")
@@ -257,7 +264,11 @@ def reconcile_coronanet(store: ox.Store, path: Path, first: date | None = None, 
         matched.update(r.get("record_id", "") for r in hits)
         tracker = ", ".join(sorted(r.get("record_id", "") for r in hits)[:3])
         evidence = f"“{row['description']}” {row['link']}"
-        lines.append(Line(row["date_start"], row["type"], AGREES if hits else TRACKER_SILENT, tracker, row["record_id"], evidence))
+        lines.append(
+            Line(
+                row["date_start"], row["type"], AGREES if hits else TRACKER_SILENT, tracker, row["record_id"], evidence
+            )
+        )
     for record, span in theirs:
         if record.get("record_id", "") in matched:
             continue
