@@ -6,6 +6,7 @@ inside the commands that need them, so `kb query` starts fast.
 
 from __future__ import annotations
 
+import datetime
 import json
 import sys
 from collections.abc import Callable
@@ -321,16 +322,16 @@ def stats(obj: _Context, fmt: str) -> None:
     required=True,
     type=click.Choice(["csv", "jsonld", "nq", "ttl", "oxcgrt", "coronanet"]),
     help="csv: one row per measure (or --table statistics); jsonld: compacted with the published @context; "
-    "nq: N-Quads, one graph per file; ttl: the union as Turtle; oxcgrt: a daily indicator table per place (CSV); "
-    "coronanet: one policy event row per measure (CSV).",
+    "nq: N-Quads, one graph per file; ttl: the union as Turtle; oxcgrt: Chongqing's daily rows in the columns of the "
+    "published OxCGRT files (CSV); coronanet: policy records in the columns of the CoronaNet release (CSV).",
 )
 @click.option("-o", "--output", type=click.Path(), help="Write to this file (atomically) instead of standard output.")
 @click.option(
     "--table",
-    type=click.Choice(["measures", "statistics"]),
-    default="measures",
-    show_default=True,
-    help="With --format csv: which table, one row per measure or one per reported statistic.",
+    type=click.Choice(["measures", "statistics", "chongqing", "districts"]),
+    default=None,
+    help="With --format csv: measures (the default, one row per measure) or statistics (one per reported statistic); "
+    "with --format oxcgrt: chongqing (the default, Chongqing's daily rows) or districts (a row per district and day).",
 )
 @click.option("--excel", is_flag=True, help="Start CSV output with a byte-order mark so Excel shows Chinese correctly.")
 @click.option(
@@ -340,7 +341,7 @@ def stats(obj: _Context, fmt: str) -> None:
     "for programs only, never for a spreadsheet.",
 )
 @click.pass_obj
-def export(obj: _Context, fmt: str, output: str | None, table: str, excel: bool, raw_csv: bool) -> None:
+def export(obj: _Context, fmt: str, output: str | None, table: str | None, excel: bool, raw_csv: bool) -> None:
     """Export the knowledge base as CSV, JSON-LD, N-Quads, Turtle or a tracker layout (OxCGRT, CoronaNet).
 
     See docs/crosswalks.md for how the tracker layouts are derived and what they cannot express.
@@ -365,6 +366,48 @@ def export(obj: _Context, fmt: str, output: str | None, table: str, excel: bool,
     else:
         write_output(data, Path(output))
         click.echo(f"wrote {output} ({len(data)} bytes, {fmt})", err=True)
+
+
+@main.command()
+@click.option("--oxcgrt", "oxcgrt_file", type=click.Path(), help="An OxCGRT file: daily rows or a time-series index.")
+@click.option("--coronanet", "coronanet_file", type=click.Path(), help="A CoronaNet release file (e.g. China's).")
+@click.option(
+    "--from", "first", type=click.DateTime(["%Y-%m-%d"]), help="First day compared (default: the sources' first)."
+)
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="Last day compared (default: the sources' last).")
+@click.pass_obj
+def reconcile(
+    obj: _Context,
+    oxcgrt_file: str | None,
+    coronanet_file: str | None,
+    first: datetime.datetime | None,
+    last: datetime.datetime | None,
+) -> None:
+    """Set a tracker file you downloaded beside the knowledge base, for Chongqing.
+
+    Prints one line per day and indicator (OxCGRT) or per record (CoronaNet): whether the two agree, disagree,
+    or the knowledge base has no evidence, with the measure and quote behind the knowledge base's value.
+    See docs/crosswalks.md for the reconciliation of Chongqing's published indices.
+    """
+    from .errors import UsageError
+    from .export.reconcile import reconcile_coronanet, reconcile_oxcgrt
+    from .store import open_store
+
+    if (oxcgrt_file is None) == (coronanet_file is None):
+        raise UsageError("give one of --oxcgrt FILE or --coronanet FILE", hint="kb reconcile --oxcgrt OxCGRT_file.csv")
+    store = open_store(obj.project())
+    days = (first.date() if first else None, last.date() if last else None)
+    if oxcgrt_file is not None:
+        lines = reconcile_oxcgrt(store, Path(oxcgrt_file), *days)
+    else:
+        lines = reconcile_coronanet(store, Path(coronanet_file or ""), *days)
+    for line in lines:
+        click.echo("\t".join((line.day, line.item, line.status, line.tracker or "-", line.kb or "-", line.evidence)))
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line.status] = counts.get(line.status, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to compare"
+    click.echo(f"{len(lines)} comparisons: {summary}", err=True)
 
 
 @main.command()

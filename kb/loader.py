@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import quote, urljoin
 
 import pyoxigraph as ox
@@ -526,3 +526,28 @@ class Dataset:
 def load_dataset(paths: Iterable[tuple[Path, str]], root: Path | None = None) -> Dataset:
     """Load (path, display name) pairs into one dataset; the first bad file stops the load."""
     return Dataset([load_file(path, name, root) for path, name in paths])
+
+
+def open_table(path: Path, name: str | None = None) -> TextIO:
+    """A regular file opened as UTF-8 text (a byte-order mark dropped), after the same checks as read_input but of
+    any size: for a tracker's CSV file, which its reader streams row by row instead of holding it whole."""
+    label = name or str(path)
+    check_name(label)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise LoadError("file not found", file=label, hint="check the path") from None
+    except OSError as exc:
+        raise LoadError(f"cannot read file: {exc.strerror}", file=label) from None
+    if not stat.S_ISREG(info.st_mode):
+        _check_kind(info, label)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise LoadError(f"cannot read file: {exc.strerror}", file=label) from None
+    handle = os.fdopen(fd, "r", encoding="utf-8-sig", errors="strict", newline="")
+    opened = os.fstat(handle.fileno())
+    if not stat.S_ISREG(opened.st_mode):
+        handle.close()
+        _check_kind(opened, label)
+    return handle

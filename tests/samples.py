@@ -334,3 +334,49 @@ def canonical_term(term: object) -> object:
             return str(ox.Literal(str(term)))
         return term.n3()
     return str(term)
+
+
+# ---------------------------------------------------------------- inline measures and codings for the tracker layouts
+
+TRACKER_PREFIXES = turtle_prefixes("cq", "ann", "cat", "measure", "place", "rdfs", "src", "tg", "xsd")
+OXCGRT_NS = "https://w3id.org/cq-covid/def/oxcgrt/"
+
+
+def tracker_measure(
+    slug: str,
+    place: str = "chongqing",
+    category: str = "gatherings",
+    strength: str = "Prohibition",
+    start: str | None = "2022-11-10",
+    announced: str = "2022-11-09",
+    extra: str = "",
+) -> str:
+    """A measure in Turtle: a stated start (or none: announced only) and whatever `extra` adds (links, groups)."""
+    dates = (
+        f'cq:inForceFrom "{start}"^^xsd:date ; cq:inForceFromKind cq:StatedDate ;'
+        if start
+        else "cq:inForceFromKind cq:NotStated ;"
+    )
+    return f"""
+measure:{slug}
+    a cq:Measure ;
+    rdfs:label "测试措施{slug}"@zh, "test measure {slug}"@en ;
+    cq:category cat:{category} ;
+    cq:strength cq:{strength} ;
+    cq:appliesTo place:{place} ;
+    cq:announced "{announced}"^^xsd:date ;
+    cq:announcedKind cq:EventDate ;
+    {dates}
+    cq:inForceUntilKind cq:NotStated ;
+    {extra}
+    cq:source src:article-003 ;
+    cq:quote "中心城区各区将实行一天一次的区域核酸检测" .
+"""
+
+
+def tracker_coding(subject: str, indicator: str, level: int, extra: str = "") -> str:
+    """A coding of `subject` (a prefixed name) as one level of an OxCGRT indicator."""
+    return f"""
+[] a cq:IndicatorCoding ; cq:codes {subject} ; cq:indicator <{OXCGRT_NS}{indicator}> ; cq:ordinalLevel {level} ;
+    {extra} rdfs:comment "test coding of {subject} as {indicator} {level}"@en .
+"""

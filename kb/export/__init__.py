@@ -8,19 +8,23 @@ feeds in kb/queries/export/, never from the user questions.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from ..errors import ExportError, UsageError
 from ..fsio import FileWriteError, write_atomic
+from .coronanet import CORONANET_HEADER, coronanet_table
 from .feeds import QUERY_DIR, feed
+from .oxcgrt import measure_id, oxcgrt_district_table, oxcgrt_header, oxcgrt_table
 from .rdf import CONTEXT_FILE, export_jsonld, export_nquads, export_turtle, load_context, union_triples
 from .tables import CSV_TABLES, csv_bytes, measures_table, protect_cell, statistics_table
-from .trackers import CORONANET_HEADER, coronanet_table, measure_id, oxcgrt_table, tracker_days
 
 FORMATS = ("csv", "jsonld", "nq", "ttl", "oxcgrt", "coronanet")
 CSV_FORMATS = ("csv", "oxcgrt", "coronanet")
+# The tables of each CSV format: the first is the default.
+TABLES = {"csv": CSV_TABLES, "oxcgrt": ("chongqing", "districts"), "coronanet": ("records",)}
 
 __all__ = [
     "CONTEXT_FILE",
@@ -29,6 +33,7 @@ __all__ = [
     "CSV_TABLES",
     "FORMATS",
     "QUERY_DIR",
+    "TABLES",
     "ExportError",
     "check_output_path",
     "coronanet_table",
@@ -41,10 +46,11 @@ __all__ = [
     "load_context",
     "measure_id",
     "measures_table",
+    "oxcgrt_district_table",
+    "oxcgrt_header",
     "oxcgrt_table",
     "protect_cell",
     "statistics_table",
-    "tracker_days",
     "union_triples",
     "write_output",
 ]
@@ -76,7 +82,7 @@ def write_output(data: bytes, path: Path) -> None:
 # ---------------------------------------------------------------- entry point
 
 
-def export(store: ox.Store, fmt: str, table: str = "measures", excel: bool = False, raw_csv: bool = False) -> bytes:
+def export(store: ox.Store, fmt: str, table: str | None = None, excel: bool = False, raw_csv: bool = False) -> bytes:
     """The export in format `fmt` as the bytes of one file (CSV cells protected against formulas unless raw)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format '{fmt}'", hint=f"choose one of: {', '.join(FORMATS)}")
@@ -84,18 +90,24 @@ def export(store: ox.Store, fmt: str, table: str = "measures", excel: bool = Fal
         raise UsageError(f"--excel applies to CSV output, not to {fmt}", hint="leave out --excel")
     if raw_csv and fmt not in CSV_FORMATS:
         raise UsageError(f"--raw-csv applies to CSV output, not to {fmt}", hint="leave out --raw-csv")
-    if table != "measures" and fmt != "csv":
-        raise UsageError(f"--table applies to --format csv, not to {fmt}", hint="leave out --table")
-    if fmt == "csv":
-        if table not in CSV_TABLES:
-            raise UsageError(f"unknown table '{table}'", hint=f"choose one of: {', '.join(CSV_TABLES)}")
-        header, rows = measures_table(store) if table == "measures" else statistics_table(store)
-        return csv_bytes(header, rows, excel, protect=not raw_csv)
+    tables = TABLES.get(fmt, ())
+    if table is not None and table not in tables:
+        if len(tables) < 2:
+            raise UsageError(f"--table applies to --format csv and oxcgrt, not to {fmt}", hint="leave out --table")
+        raise UsageError(f"unknown table '{table}' for --format {fmt}", hint=f"choose one of: {', '.join(tables)}")
     if fmt == "jsonld":
         return export_jsonld(store)
     if fmt == "nq":
         return export_nquads(store)
     if fmt == "ttl":
         return export_turtle(store)
-    layout = oxcgrt_table(store) if fmt == "oxcgrt" else coronanet_table(store)
-    return csv_bytes(*layout, excel=excel, protect=not raw_csv)
+    table = table or tables[0]
+    layout: tuple[Sequence[str], Sequence[Sequence[object]]]
+    if fmt == "csv":
+        layout = measures_table(store) if table == "measures" else statistics_table(store)
+    elif fmt == "oxcgrt":
+        layout = oxcgrt_table(store) if table == "chongqing" else oxcgrt_district_table(store)
+    else:
+        layout = coronanet_table(store)
+    header, rows = layout
+    return csv_bytes(header, rows, excel=excel, protect=not raw_csv)

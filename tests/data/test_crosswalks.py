@@ -113,40 +113,32 @@ def test_coronanet_policy_types_are_minted(ontology: rdflib.Graph) -> None:
 
 
 def test_new_terms_are_declared_with_labels_and_comment(ontology: rdflib.Graph) -> None:
-    for term in (CQ.crosswalkNote, CQ.LevelRule, CQ.levelRule, CQ.ruleStrength, CQ.ordinalLevel):
+    terms = (CQ.crosswalkNote, CQ.IndicatorCoding, CQ.codes, CQ.indicator, CQ.ordinalLevel, CQ.targetedWithinPlace)
+    for term in (*terms, CQ.codingPlace, CQ.coronanetLevel, CQ.coronanetProvince, CQ.isoL2, CQ.coronanetCity):
         assert (term, RDF.type, None) in ontology, term
         assert labels(ontology, term).keys() >= {"en", "zh"}, term
         assert labels(ontology, term, RDFS.comment).keys() >= {"en", "zh"}, term
 
 
-def test_level_rules_sit_on_indicators_and_name_a_strength_and_level(ontology: rdflib.Graph) -> None:
-    strengths = set(ontology.subjects(SKOS.inScheme, CQ.Strengths))
-    rules = list(ontology.subject_objects(CQ.levelRule))
-    assert rules
-    for indicator, rule in rules:
-        assert (indicator, SKOS.inScheme, OXCGRT.Indicators) in ontology, indicator
-        assert ontology.value(rule, CQ.ruleStrength) in strengths, indicator
-        level = ontology.value(rule, CQ.ordinalLevel)
-        assert isinstance(level, Literal) and 1 <= level.toPython() <= 4, indicator
-        assert "en" in labels(ontology, rule, RDFS.comment), f"{indicator}: a level rule without a reason"
-    # Rules are read only through close or broad matches: every indicator with rules has one.
-    for indicator in {i for i, _ in rules}:
-        assert any(ontology.subjects(SKOS.closeMatch, indicator)) or any(
-            ontology.subjects(SKOS.broadMatch, indicator)
-        ), indicator
+def test_no_category_or_strength_sets_a_level_by_itself(ontology: rdflib.Graph) -> None:
+    # the old lower-bound level rules (category + strength -> level) are gone: a level needs a coding of the measure
+    assert not list(ontology.triples((None, CQ.levelRule, None)))
+    assert all(ontology.value(c, CQ.codes) is not None for c in ontology.subjects(RDF.type, CQ.IndicatorCoding))
 
 
-def test_docs_list_every_level_rule(ontology: rdflib.Graph, project: Project) -> None:
+def test_docs_list_every_coding(ontology: rdflib.Graph, project: Project) -> None:
     text = (project.root / "docs" / "crosswalks.md").read_text("utf-8")
     documented = set()
     for line in text.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 4 and cells[2].isdigit():
-            documented.add((cells[0], cells[1], int(cells[2])))
-    rules = set()
-    for indicator, rule in ontology.subject_objects(CQ.levelRule):
-        strength = ontology.value(rule, CQ.ruleStrength)
-        level = ontology.value(rule, CQ.ordinalLevel)
-        assert strength is not None and isinstance(level, Literal), rule
-        rules.add((str(ontology.value(indicator, SKOS.notation)), labels(ontology, strength)["en"], level.toPython()))
-    assert documented == rules
+        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 4 and cells[1].isdigit() and cells[0][:1] in "CEH" and cells[0][1:].isdigit():
+            documented.add((cells[0], int(cells[1]), cells[2]))
+    codings = set()
+    for coding in ontology.subjects(RDF.type, CQ.IndicatorCoding):
+        code = str(ontology.value(ontology.value(coding, CQ.indicator), SKOS.notation))
+        value = ontology.value(coding, CQ.ordinalLevel)
+        assert isinstance(value, Literal), coding
+        level = value.toPython()
+        subjects = sorted(str(s).rsplit("/", 1)[-1] for s in ontology.objects(coding, CQ.codes))
+        codings.add((code, level, ", ".join(subjects)))
+    assert documented == codings

@@ -30,7 +30,7 @@ from kb.store import load_project
 RDFLIB_QUIRKS = {
     "ill-typed-literal-violation": "rdflib's SPARQL cannot cast to xsd:date (xsd:date(STR(?v)) is unbound), "
     "so it reports every valid date as ill-typed; pyoxigraph follows the spec",
-    "export-coronanet": "rdflib raises NotBoundError for a projected expression over an unbound ?groupLabel, "
+    "export-coronanet": "rdflib raises NotBoundError for GROUP_CONCAT over an unbound ?change (no change link), "
     "where the spec leaves the cell empty (pyoxigraph does)",
 }
 # The named queries and the export's own feeds (kb/queries/export/, here named export-<file>).

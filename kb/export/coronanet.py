@@ -1,0 +1,222 @@
+"""The CoronaNet layout: policy records in the columns of the release files, one type per record.
+
+Rules (each with its source in docs/crosswalks.md):
+- a new policy gets one record per CoronaNet type its categories match closely; a measure with no such type and no
+  change link has no record (CoronaNet codes no principles);
+- a measure that ends, replaces, amends or restates an earlier one is an update of the policy those links lead back
+  to: it keeps that policy's policy_id, type, initiator and targets (an update cannot change them), one record per
+  record of the policy; update_type from the effect, update_level from the direction;
+- init_country_level, province, ISO_L2 and city from the place the measure applies to (the smallest place holding
+  all of them): the crosswalk's values for places outside Chongqing, "Provincial" for Chongqing, "Other (e.g.,
+  county)" for the places inside it;
+- dates are the derived effective period; target_who_what from the target groups' matches; compliance from the
+  strength; collab names this knowledge base, so that its records cannot be taken for CoronaNet's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from .feeds import feed
+from .oxcgrt import CHONGQING, measure_id
+
+CORONANET_HEADER = [
+    *("record_id", "policy_id", "entry_type", "update_type", "update_level", "update_level_var", "description"),
+    *("date_announced", "date_start", "date_end", "date_end_spec", "country", "ISO_A3", "ISO_A2"),
+    *("init_country_level", "domestic_policy", "province", "ISO_L2", "city", "type", "type_sub_cat"),
+    *("type_new_admin_coop", "type_vac_cat", "type_vac_mix", "type_vac_reg", "type_vac_purchase", "type_vac_group"),
+    *("type_vac_group_rank", "type_vac_who_pays", "type_vac_dist_admin", "type_vac_loc", "type_vac_cost_num"),
+    *("type_vac_cost_scale", "type_vac_cost_unit", "type_vac_cost_gov_perc", "type_vac_amt_num", "type_vac_amt_scale"),
+    *("type_vac_amt_unit", "type_vac_amt_gov_perc", "type_text", "institution_cat", "institution_status"),
+    *("institution_conditions", "target_init_same", "target_country", "target_geog_level", "target_region"),
+    *("target_province", "target_city", "target_intl_org", "target_other", "target_who_what", "target_who_gen"),
+    *("target_direction", "travel_mechanism", "compliance", "enforcer", "pdf_link", "link", "collab", "collab_id"),
+    *("date_updated", "recorded_date"),
+]
+COLLAB = "cq-covid knowledge base (https://w3id.org/cq-covid)"
+UPDATE_TYPES = {"ends": "End of Policy", "replaces": "Change of Policy", "amends": "Change of Policy", "restates": ""}
+UPDATE_LEVELS = {"relaxes": "Relaxing", "tightens": "Strengthening"}
+OTHER_LEVEL = "Other (e.g., county)"
+GEOG_LEVELS = {
+    "National": "One or more countries, but not all countries",
+    "Provincial": "One or more provinces within one or more countries",
+    "Municipal": "One or more cities within one or more countries",
+    OTHER_LEVEL: "One or more geographical or administrative units (other than provincial or city level units) "
+    "within one or more countries",
+}
+END_SPECS = {"StatedEndBasis": "The policy has a clear end date"}
+UNKNOWN_END = "The policy’s end date is unknown or unreported"
+
+
+@dataclass
+class Measure:
+    iri: str
+    record: dict[str, str]
+    changes: list[tuple[str, str]] = field(default_factory=list)  # (effect, earlier measure)
+    directions: dict[str, str] = field(default_factory=dict)  # earlier measure -> relaxes / tightens
+    types: list[str] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)
+
+
+def _pairs(text: str | None) -> list[tuple[str, str]]:
+    return [tuple(part.split(" ", 1)) for part in (text or "").split("|") if " " in part]  # type: ignore[misc]
+
+
+def _read(store: ox.Store) -> dict[str, Measure]:
+    measures = {}
+    for record in feed(store, "coronanet").records():
+        iri = record["measure"] or ""
+        measures[iri] = Measure(
+            iri,
+            {k: v or "" for k, v in record.items()},
+            sorted(_pairs(record["changes"])),
+            {target: direction for direction, target in _pairs(record["directions"])},
+            sorted(t for t in (record["types"] or "").split("|") if t),
+            sorted((record["places"] or "").split()),
+        )
+    return measures
+
+
+def roots(measures: dict[str, Measure], iri: str) -> list[str]:
+    """The policies a measure updates: follow its change links back to measures that change nothing."""
+    found: set[str] = set()
+    seen: set[str] = set()
+    stack = [target for _, target in measures[iri].changes]
+    while stack:
+        current = stack.pop()
+        if current in seen or current not in measures:
+            continue
+        seen.add(current)
+        earlier = [target for _, target in measures[current].changes]
+        if earlier:
+            stack.extend(earlier)
+        else:
+            found.add(current)
+    return sorted(found)
+
+
+def initials(type_name: str) -> str:
+    """A short code of a CoronaNet type (Health Testing -> HT), appended to ids when a measure has several records."""
+    return "".join(word[0] for word in type_name.replace(",", " ").split() if word[0].isalnum()).upper()
+
+
+class Geography:
+    """The CoronaNet initiator and target fields of a set of places."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self.containers: dict[str, list[str]] = {}
+        for record in feed(store, "oxcgrt-within").records():
+            self.containers.setdefault(record["place"] or "", []).append(record["container"] or "")
+        self.info = {record["place"] or "": record for record in feed(store, "coronanet-places").records()}
+
+    def _depth(self, place: str) -> int:
+        return len(self.containers.get(place, []))
+
+    def common(self, places: list[str]) -> str:
+        """The smallest place that holds all the places (itself for one place)."""
+        if not places:
+            return ""
+        shared = set(self.containers.get(places[0], [places[0]]))
+        for place in places[1:]:
+            shared &= set(self.containers.get(place, [place]))
+        return max(shared, key=self._depth) if shared else ""
+
+    def fields(self, places: list[str]) -> dict[str, str]:
+        place = self.common(places)
+        info = self.info.get(place, {})
+        inside = place != CHONGQING and CHONGQING in self.containers.get(place, [])
+        level = info.get("level") or (OTHER_LEVEL if inside else "")
+        chongqing = self.info.get(CHONGQING, {})
+        province = info.get("province") or (chongqing.get("province") if inside else "") or ""
+        iso = info.get("iso") or (chongqing.get("iso") if inside else "") or ""
+        others = sorted(
+            self.info.get(p, {}).get("label_en") or p.rsplit("/", 1)[-1]
+            for p in places
+            if p != CHONGQING and CHONGQING in self.containers.get(p, [])
+        )
+        return {
+            "init_country_level": level,
+            "province": province,
+            "ISO_L2": iso,
+            "city": info.get("city") or "",
+            "target_country": "China",
+            "target_geog_level": GEOG_LEVELS.get(level, ""),
+            "target_province": province,
+            "target_city": info.get("city") or "",
+            "target_other": ",".join(others),
+        }
+
+
+def _record(measure: Measure, geography: dict[str, str]) -> dict[str, str]:
+    record = measure.record
+    end_basis = record["end_basis"]
+    return {
+        "description": record["description"],
+        "date_announced": record["date_announced"],
+        "date_start": record["date_start"],
+        "date_end": record["date_end"],
+        "date_end_spec": END_SPECS.get(end_basis, "") if record["date_end"] else UNKNOWN_END,
+        "country": "China",
+        "ISO_A3": "CHN",
+        "ISO_A2": "CN",
+        "domestic_policy": "1",
+        "target_init_same": "Yes" if geography["init_country_level"] != "National" else "No",
+        "target_who_what": ",".join(t for t in record["who"].split("|") if t),
+        "compliance": record["compliance"],
+        "link": ",".join(record["sources"].split()),
+        "collab": COLLAB,
+        **geography,
+    }
+
+
+def coronanet_rows(store: ox.Store) -> list[dict[str, str]]:
+    """The records of every measure that has a CoronaNet type of its own or updates a policy that has one."""
+    measures = _read(store)
+    places = Geography(store)
+    rows: list[dict[str, str]] = []
+    for iri, measure in sorted(measures.items()):
+        own = measure_id(iri)
+        policies = roots(measures, iri)
+        if not policies:  # a new policy: one record per type
+            records = [(iri, kind, "", "") for kind in measure.types]
+        else:
+            records = []
+            for policy in policies:
+                effect = next((e for e, target in measure.changes if target in _chain(measures, iri, policy)), "")
+                direction = next(
+                    (measure.directions[t] for e, t in measure.changes if e == effect and t in measure.directions), ""
+                )
+                records += [(policy, kind, effect, direction) for kind in measures[policy].types]
+        for policy, kind, effect, direction in records:
+            root = measures[policy]
+            suffix = f"-{initials(kind)}" if len(root.types) > 1 else ""
+            record_suffix = f"-{measure_id(policy)}" if len(policies) > 1 else ""
+            values = _record(measure, places.fields(root.places))
+            values.update(
+                {
+                    "record_id": own + record_suffix + (f"-{initials(kind)}" if len(records) > 1 else ""),
+                    "policy_id": measure_id(policy) + suffix,
+                    "entry_type": "update" if effect else "new_entry",
+                    "update_type": UPDATE_TYPES.get(effect, ""),
+                    "update_level": UPDATE_LEVELS.get(direction, ""),
+                    "type": kind,
+                }
+            )
+            rows.append(values)
+    return rows
+
+
+def _chain(measures: dict[str, Measure], start: str, policy: str) -> set[str]:
+    """The measures between `start` and the policy it leads back to (the direct targets that reach it)."""
+    reach: set[str] = set()
+    for _, target in measures[start].changes:
+        if target == policy or policy in roots(measures, target) or target in reach:
+            reach.add(target)
+    return reach
+
+
+def coronanet_table(store: ox.Store) -> tuple[list[str], list[list[str]]]:
+    """The records in the release's columns (empty where the facts say nothing)."""
+    return CORONANET_HEADER, [[row.get(column, "") for column in CORONANET_HEADER] for row in coronanet_rows(store)]
