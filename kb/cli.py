@@ -555,6 +555,7 @@ def serve(
         max_memory_bytes=max_memory_mb * 1_000_000 or None,
         allow_service=allow_service,
         connection_limit=max_connections,
+        sources_dir=project.sources_dir,
     )
     server = create_server(config, host=host, port=port)
     click.echo(f"serving {server.url} (SPARQL endpoint: {server.url}sparql); Ctrl-C stops", err=True)
@@ -656,3 +657,27 @@ def diff_command(obj: _Context, old: str, new: str | None, fmt: str) -> None:
     result = diff_revisions(obj.project(), old, new)
     click.echo(format_diff(result, fmt), nl=False)
     sys.exit(EXIT_OK if result.equal else EXIT_FINDINGS)
+
+
+@main.command("site")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False),
+    default="site",
+    show_default=True,
+    help="Folder to write (a folder kb site wrote before is replaced at once; any other non-empty folder is refused).",
+)
+@click.pass_obj
+def site_command(obj: _Context, output: str) -> None:
+    """Write the resource pages as a static site: one page per thing (with its Turtle and JSON-LD) and an index.
+
+    The same documents kb serve answers under /id/: id/<kind>/<slug>.html, .ttl and .jsonld, linked
+    relatively, so the folder works on any static web host behind the w3id redirect, and from file://.
+    """
+    from .release.site import write_site
+    from .store import open_store
+
+    project = obj.project()
+    result = write_site(open_store(project), project, Path(output))
+    click.echo(f"wrote {result.folder}: {result.things} things, {result.files} files ({result.size:,} bytes)")
