@@ -681,3 +681,67 @@ def site_command(obj: _Context, output: str) -> None:
     project = obj.project()
     result = write_site(open_store(project), project, Path(output))
     click.echo(f"wrote {result.folder}: {result.things} things, {result.files} files ({result.size:,} bytes)")
+
+
+@main.command("release")
+@click.argument("version")
+@click.option("-o", "--output", type=click.Path(file_okay=False), help="Folder to create. Default: releases/VERSION.")
+@click.option(
+    "--previous",
+    metavar="REV",
+    help="Git revision of the previous release, for the data changelog. Default: the newest tag reachable from HEAD.",
+)
+@click.option("--first", is_flag=True, help="This is the first release: no previous release, no changelog.")
+@click.option("--date", "issued", metavar="YYYY-MM-DD", help="Release date (default: today).")
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="Where the folder will be published (download URLs in void.ttl). Default: https://w3id.org/cq-covid/dataset/VERSION/.",
+)
+@click.option("--endpoint", metavar="URL", help="The public SPARQL endpoint serving this release, if there is one.")
+@click.pass_obj
+def release_command(
+    obj: _Context,
+    version: str,
+    output: str | None,
+    previous: str | None,
+    first: bool,
+    issued: str | None,
+    base_url: str | None,
+    endpoint: str | None,
+) -> None:
+    """Write a release folder of the working tree: N-Quads, Turtle, JSON-LD, CSV tables with datapackage.json,
+    the timeline page, void.ttl (DCAT/VoID), CITATION.cff, CHANGES.md and SHA256SUMS.
+
+    CHANGES.md lists what changed since the previous release (kb diff against it) and gives the lines for
+    the "Data" section of CHANGELOG.md. An existing folder is never overwritten.
+    """
+    from datetime import date
+
+    from .errors import UsageError
+    from .release import latest_tag, make_release
+
+    project = obj.project()
+    if first and previous:
+        raise UsageError("--first and --previous contradict each other", hint="give one of them")
+    try:
+        day = date.fromisoformat(issued) if issued else date.today()
+    except ValueError:
+        raise UsageError(f"--date {issued!r} is not a date", hint="write YYYY-MM-DD, e.g. 2024-05-01") from None
+    if not first and previous is None:
+        previous = latest_tag(project.root)
+        if previous is None:
+            raise UsageError(
+                "no previous release found (no git tag reachable from HEAD)",
+                hint="name it with --previous REV, or say --first for the first release",
+            )
+    folder = Path(output) if output else project.root / "releases" / version
+    if not output:
+        folder.parent.mkdir(exist_ok=True)
+    result = make_release(project, version, folder, day, previous, base_url, endpoint)
+    size = sum(entry.size for entry in result.files)
+    click.echo(f"wrote {folder}: {len(result.files) + 1} files ({size:,} bytes)")
+    if result.diff is not None:
+        from .release import summary
+
+        click.echo(f"data changes: {summary(result.diff)} (CHANGES.md)")

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from samples import copy_knowledge_base, git
 
 from kb.cli import main
 from kb.namespaces import turtle_prefixes
 from kb.release import diff_revisions, format_diff
 from kb.release.revision import Checkout
 
-ROOT = Path(__file__).resolve().parent.parent
 HEAD = turtle_prefixes("cq", "cat", "measure", "place", "qk", "src", "unit", "rdfs", "xsd")
 
 
@@ -67,38 +66,23 @@ measure:d-one cq:quote "中心城区各区将实行一天一次的区域核酸�
 """
 
 
-def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(repo), "-c", "user.name=test", "-c", "user.email=test@example.org", *args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
-
-
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two commits: the second changes a strength, removes a measure and adds a link; a third only reformats."""
-    root = tmp_path_factory.mktemp("diff") / "kb"
-    shutil.copytree(ROOT / "ontology", root / "ontology")
-    (root / "facts").mkdir(parents=True)
-    shutil.copy(ROOT / "facts" / "sources.ttl", root / "facts" / "sources.ttl")
-    shutil.copytree(ROOT / "facts" / "reference", root / "facts" / "reference")
-    shutil.copytree(ROOT / "facts" / "sources", root / "facts" / "sources")
+    root = copy_knowledge_base(tmp_path_factory.mktemp("diff") / "kb")
     article = root / "facts" / "article-900.ttl"
     other = root / "facts" / "article-901.ttl"
     article.write_text(HEAD + ONE + TWO + THREE, "utf-8")
     other.write_text(HEAD + ONE.replace("d-one", "d-four").replace("daily area", "another daily area"), "utf-8")
-    _git(root, "init", "-q")
-    _git(root, "add", ".")
-    _git(root, "commit", "-q", "-m", "first")
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "first")
     relaxed = ONE.replace("cq:Advisory", "cq:Relaxation")
     linked = TWO.replace("cq:strength cq:Mandatory ;", "cq:strength cq:Mandatory ;\n    cq:ends measure:d-one ;")
     article.write_text(HEAD + relaxed + linked, "utf-8")
-    _git(root, "commit", "-q", "-am", "second")
+    git(root, "commit", "-q", "-am", "second")
     other.write_text(HEAD + ONE_REFORMATTED.replace("d-one", "d-four").replace("daily area", "another daily area"))
-    _git(root, "commit", "-q", "-am", "reformatted, no change")
+    git(root, "commit", "-q", "-am", "reformatted, no change")
     return root
 
 
@@ -181,7 +165,7 @@ def test_a_revision_that_does_not_build_names_itself(repo: Path, tmp_path: Path)
     clone = tmp_path / "clone"
     shutil.copytree(repo, clone, ignore=shutil.ignore_patterns(".kb"))
     (clone / "facts" / "article-900.ttl").write_text(HEAD + "measure:x a cq:Measure ; rdfs:label 'x' \n", "utf-8")
-    _git(clone, "commit", "-q", "-am", "broken")
+    git(clone, "commit", "-q", "-am", "broken")
     result = CliRunner().invoke(main, ["--root", str(clone), "diff", "HEAD~1", "HEAD"])
     assert result.exit_code == 2
     assert "revision HEAD" in result.output and "facts/article-900.ttl" in result.output

@@ -8,9 +8,13 @@ folder), site (the static resource pages).
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
 from ..project import Project
 from ..store import open_store, read_index
 from .diff import FORMATS, Diff, Version, compare, format_diff, read_version, summary
+from .release import ReleaseResult, check_version, write_release
 from .revision import built_revision, latest_tag, resolve
 
 WORKING_TREE = "working tree"
@@ -19,11 +23,13 @@ __all__ = [
     "FORMATS",
     "WORKING_TREE",
     "Diff",
+    "ReleaseResult",
     "Version",
     "compare",
     "diff_revisions",
     "format_diff",
     "latest_tag",
+    "make_release",
     "read_version",
     "resolve",
     "revision_version",
@@ -42,3 +48,25 @@ def revision_version(project: Project, revision: str | None) -> Version:
 def diff_revisions(project: Project, old: str, new: str | None = None) -> Diff:
     """What changed from revision `old` to revision `new` (default: the working tree)."""
     return compare(revision_version(project, old), revision_version(project, new))
+
+
+def make_release(
+    project: Project,
+    version: str,
+    folder: Path,
+    issued: date,
+    previous: str | None,
+    base_url: str | None = None,
+    endpoint: str | None = None,
+) -> ReleaseResult:
+    """Release the working tree as `version` into `folder`; its data changelog is the diff against the git
+    revision `previous` (None: a first release, with no changelog to make)."""
+    check_version(version)  # before any work
+    store = open_store(project)
+    if previous is None:
+        return write_release(store, project, version, folder, issued, base_url=base_url, endpoint=endpoint)
+    with built_revision(project.root, previous) as (old, checkout):
+        diff = compare(
+            read_version(old, previous, read_index(checkout)), read_version(store, version, read_index(project))
+        )
+    return write_release(store, project, version, folder, issued, previous, diff, base_url, endpoint)
