@@ -127,3 +127,17 @@ def test_only_the_entry_point_imports_the_command_line() -> None:
     modules = _module_names()
     importers = sorted(name for name, path in modules.items() if "kb.cli" in _imports(name, path, modules))
     assert importers == ["kb.__main__"]
+
+
+def test_release_is_built_on_the_rooms_and_no_room_imports_it() -> None:
+    """kb.release may import the rooms (it calls export, timeline and serve's resource pages); nothing but the
+    command line imports kb.release, so the rooms stay independent of it."""
+    modules = _module_names()
+    importers = sorted(
+        name
+        for name, path in modules.items()
+        if not _in_room(name, "kb.release") and any(_in_room(i, "kb.release") for i in _imports(name, path, modules))
+    )
+    assert importers == ["kb.cli"]
+    release = set().union(*(_imports(n, p, modules) for n, p in modules.items() if _in_room(n, "kb.release")))
+    assert {"kb.export", "kb.timeline", "kb.serve.resources"} <= release
