@@ -604,6 +604,7 @@ def serve(
         max_memory_bytes=max_memory_mb * 1_000_000 or None,
         allow_service=allow_service,
         connection_limit=max_connections,
+        sources_dir=project.sources_dir,
     )
     server = create_server(config, host=host, port=port)
     click.echo(f"serving {server.url} (SPARQL endpoint: {server.url}sparql); Ctrl-C stops", err=True)
@@ -671,3 +672,125 @@ def docs_command(obj: _Context, check: bool) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, wanted[path])
         click.echo(f"wrote {project.relative(path)}")
+
+
+# ---------------------------------------------------------------- versions: kb diff, kb release, kb site
+
+
+@main.command("diff")
+@click.argument("old")
+@click.argument("new", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "csv", "json"]),
+    default="text",
+    show_default=True,
+    help="text: per subject, one line per field; csv: one row per field; json: {from, to, equal, counts, subjects}.",
+)
+@click.pass_obj
+def diff_command(obj: _Context, old: str, new: str | None, fmt: str) -> None:
+    """List what changed from git revision OLD to NEW (default: the working tree), per subject and field.
+
+    Both versions are built (the revision in a temporary folder, never touching the store) and their
+    graphs compared, derived effective periods included: reformatting, reordering statements and
+    blank-node labels are no change. Dates are shown with their kinds, derived bounds with their basis.
+
+    \b
+    Exit 0 when the versions hold the same facts,
+         1 when they differ,
+         2 when a revision cannot be read or built.
+    """
+    from .release import diff_revisions, format_diff
+
+    result = diff_revisions(obj.project(), old, new)
+    click.echo(format_diff(result, fmt), nl=False)
+    sys.exit(EXIT_OK if result.equal else EXIT_FINDINGS)
+
+
+@main.command("site")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False),
+    default="site",
+    show_default=True,
+    help="Folder to write (a folder kb site wrote before is replaced at once; any other non-empty folder is refused).",
+)
+@click.pass_obj
+def site_command(obj: _Context, output: str) -> None:
+    """Write the resource pages as a static site: one page per thing (with its Turtle and JSON-LD) and an index.
+
+    The same documents kb serve answers under /id/: id/<kind>/<slug>.html, .ttl and .jsonld, linked
+    relatively, so the folder works on any static web host behind the w3id redirect, and from file://.
+    """
+    from .release.site import write_site
+    from .store import open_store
+
+    project = obj.project()
+    result = write_site(open_store(project), project, Path(output))
+    click.echo(f"wrote {result.folder}: {result.things} things, {result.files} files ({result.size:,} bytes)")
+
+
+@main.command("release")
+@click.argument("version")
+@click.option("-o", "--output", type=click.Path(file_okay=False), help="Folder to create. Default: releases/VERSION.")
+@click.option(
+    "--previous",
+    metavar="REV",
+    help="Git revision of the previous release, for the data changelog. Default: the newest tag reachable from HEAD.",
+)
+@click.option("--first", is_flag=True, help="This is the first release: no previous release, no changelog.")
+@click.option("--date", "issued", metavar="YYYY-MM-DD", help="Release date (default: today).")
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="Where the folder will be published (download URLs in void.ttl). Default: https://w3id.org/cq-covid/dataset/VERSION/.",
+)
+@click.option("--endpoint", metavar="URL", help="The public SPARQL endpoint serving this release, if there is one.")
+@click.pass_obj
+def release_command(
+    obj: _Context,
+    version: str,
+    output: str | None,
+    previous: str | None,
+    first: bool,
+    issued: str | None,
+    base_url: str | None,
+    endpoint: str | None,
+) -> None:
+    """Write a release folder of the working tree: N-Quads, Turtle, JSON-LD, CSV tables with datapackage.json,
+    the timeline page, void.ttl (DCAT/VoID), CITATION.cff, CHANGES.md and SHA256SUMS.
+
+    CHANGES.md lists what changed since the previous release (kb diff against it) and gives the lines for
+    the "Data" section of CHANGELOG.md. An existing folder is never overwritten.
+    """
+    from datetime import date
+
+    from .errors import UsageError
+    from .release import latest_tag, make_release
+
+    project = obj.project()
+    if first and previous:
+        raise UsageError("--first and --previous contradict each other", hint="give one of them")
+    try:
+        day = date.fromisoformat(issued) if issued else date.today()
+    except ValueError:
+        raise UsageError(f"--date {issued!r} is not a date", hint="write YYYY-MM-DD, e.g. 2024-05-01") from None
+    if not first and previous is None:
+        previous = latest_tag(project.root)
+        if previous is None:
+            raise UsageError(
+                "no previous release found (no git tag reachable from HEAD)",
+                hint="name it with --previous REV, or say --first for the first release",
+            )
+    folder = Path(output) if output else project.root / "releases" / version
+    if not output:
+        folder.parent.mkdir(exist_ok=True)
+    result = make_release(project, version, folder, day, previous, base_url, endpoint)
+    size = sum(entry.size for entry in result.files)
+    click.echo(f"wrote {folder}: {len(result.files) + 1} files ({size:,} bytes)")
+    if result.diff is not None:
+        from .release import summary
+
+        click.echo(f"data changes: {summary(result.diff)} (CHANGES.md)")

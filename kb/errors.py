@@ -71,5 +71,13 @@ class RemoteError(KbError):
     """The remote store could not be reached or refused a request."""
 
 
+class RevisionError(KbError):
+    """A git revision of the knowledge base cannot be read or built (kb diff, kb release)."""
+
+
+class ReleaseError(KbError):
+    """A release folder or the static site cannot be written."""
+
+
 class ResultTooLarge(Exception):
     """A query answer grew past the endpoint's size limit (caught inside kb.serve, never shown as such)."""

@@ -21,6 +21,26 @@ def normalise(text: str) -> str:
     return text.replace("\r", "").replace("\n", "")
 
 
+SENTENCE_ENDS = "。！？!?；;"
+CONTEXT_CHARS = 160  # at most this many characters of context on each side of a quote
+
+
+def quote_context(quote: str, text: str | None) -> tuple[str, str] | None:
+    """The rest of the quote's sentence in `text` (before, after), both compared without line breaks; None when
+    the quote is not in the text."""
+    needle, hay = normalise(quote), normalise(text or "")
+    at = hay.find(needle) if needle else -1
+    if at < 0:
+        return None
+    start = at
+    while start > 0 and hay[start - 1] not in SENTENCE_ENDS and at - start < CONTEXT_CHARS:
+        start -= 1
+    end = at + len(needle)
+    while end < len(hay) and hay[end - 1] not in SENTENCE_ENDS and end - at - len(needle) < CONTEXT_CHARS:
+        end += 1
+    return hay[start:at].lstrip(), hay[at + len(needle) : end].rstrip()
+
+
 def closest_passage(quote: str, text: str) -> str:
     """The passage of `text` most like `quote`, anchored on their longest common run."""
     if not quote or not text:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import decimal
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -49,6 +51,31 @@ measure:test-daily-testing
 def run(runner: CliRunner, project: Project, *args: str, input: str | None = None) -> Result:
     """`kb --root PROJECT ARGS...` through click's runner."""
     return runner.invoke(main, ["--root", str(project.root), *args], input=input)
+
+
+def copy_knowledge_base(root: Path, articles: dict[str, str] | None = None) -> Path:
+    """A copy of the real ontology, sources, places and shared facts at `root`, plus the given article files."""
+    real = Path(__file__).resolve().parent.parent
+    shutil.copytree(real / "ontology", root / "ontology")
+    (root / "facts").mkdir(parents=True)
+    for name in ("sources.ttl", "agents.ttl", "documents.ttl"):
+        shutil.copy(real / "facts" / name, root / "facts" / name)
+    shutil.copytree(real / "facts" / "reference", root / "facts" / "reference")
+    shutil.copytree(real / "facts" / "sources", root / "facts" / "sources")
+    for name, text in (articles or {}).items():
+        (root / "facts" / name).write_text(text, "utf-8")
+    return root
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in `repo` as a test user; its output."""
+    done = subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=test", "-c", "user.email=test@example.org", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout
 
 
 def add_fact(project: Project, text: str, name: str = "test.ttl") -> Path:

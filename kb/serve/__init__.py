@@ -4,7 +4,8 @@ Queries run in a small pool of worker processes (pool.py), each with the store o
 outlives the time limit has its worker killed and replaced. A worker refuses SPARQL SERVICE and serialises the
 result, as negotiated (negotiate.py), into a sink that stops at the size limit (answer.py). HTTP is served by
 waitress (server.py) over the WSGI application (app.py), whose query page is a jinja2 template (templates/).
-Modules depend one way: config, negotiate ← answer ← pool ← app ← server.
+Under /id/ the app hands over to resources.py: each thing's IRI dereferenced to its page, Turtle or JSON-LD.
+Modules depend one way: config, negotiate ← answer ← pool ← app ← server; config, negotiate ← resources ← app.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from .answer import QueryJob, Reply, clip, text_reply
 from .config import MAX_QUERY_CHARS, MAX_REQUEST_BYTES, ServeConfig
 from .negotiate import accepted_types
 from .pool import WorkerPool
+from .resources import ResourceApp, serves
 
 if TYPE_CHECKING:
     from ..query import NamedQuery
@@ -84,6 +85,7 @@ class SparqlApp:
         self.config = config
         self.pool = pool
         self.page = query_page(config)
+        self.resources = ResourceApp(config)  # /id/…: the things' IRIs, dereferenced
         self._counted: tuple[tuple[int, int, int] | None, int] = (None, 0)
         self._count_lock = threading.Lock()
 
@@ -99,6 +101,8 @@ class SparqlApp:
             return self._counted[1]
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if serves(environ.get("PATH_INFO") or ""):
+            return self.resources(environ, start_response)
         reply = self.handle(environ)
         headers = [
             ("Content-Type", reply.content_type),

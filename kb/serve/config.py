@@ -29,3 +29,5 @@ class ServeConfig:
     # Open connections waitress keeps (idle and half-open ones included) and how long an idle one may stay.
     connection_limit: int = 1000
     channel_timeout: float = 30.0
+    # facts/sources/: the resource pages at /id/ show each quote in its sentence (None: the quote alone).
+    sources_dir: Path | None = None

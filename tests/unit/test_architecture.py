@@ -155,3 +155,17 @@ def test_no_test_module_imports_another() -> None:
 def test_the_test_import_guard_sees_a_planted_import() -> None:
     planted = "import os\nfrom test_engine_parity import PARAM_SAMPLES\nfrom . import test_serve\nimport tests.test_x\n"
     assert _test_module_imports(planted) == ["test_engine_parity", "test_serve", "tests.test_x"]
+
+
+def test_release_is_built_on_the_rooms_and_no_room_imports_it() -> None:
+    """kb.release may import the rooms (it calls export, timeline and serve's resource pages); nothing but the
+    command line imports kb.release, so the rooms stay independent of it."""
+    modules = _module_names()
+    importers = sorted(
+        name
+        for name, path in modules.items()
+        if not _in_room(name, "kb.release") and any(_in_room(i, "kb.release") for i in _imports(name, path, modules))
+    )
+    assert importers == ["kb.cli"]
+    release = set().union(*(_imports(n, p, modules) for n, p in modules.items() if _in_room(n, "kb.release")))
+    assert {"kb.export", "kb.timeline", "kb.serve.resources"} <= release
