@@ -77,24 +77,26 @@ def check_params(query: NamedQuery, params: dict[str, str], flag: str = "--param
     """Refuse unknown parameters and missing required ones, naming each parameter with its example; `flag` is
     how the caller's users give one (`--param ` on the command line, `$` in a request to the endpoint)."""
     known = {p.name for p in query.params}
+    which = f"query '{query.name}'" if query.name else "the query"
     for name in params:
         if name not in known:
             hint = f"it takes: {', '.join(sorted(known))}" if known else "it takes no parameters"
-            raise QueryError(f"query '{query.name}' has no parameter '{name}'", hint=hint)
+            raise QueryError(f"{which} has no parameter '{name}'", hint=hint)
     missing = [param for param in query.params if param.required and not params.get(param.name, "").strip()]
     if missing:
         needs = "; ".join(f"{p.name} ({p.description})" if p.description else p.name for p in missing)
         usage = " ".join(_usage(p, flag) for p in missing)
         raise QueryError(
-            f"query '{query.name}' needs the parameter{'s' if len(missing) > 1 else ''} {needs}",
+            f"{which} needs the parameter{'s' if len(missing) > 1 else ''} {needs}",
             hint=f"give {'them' if len(missing) > 1 else 'it'}, for example: {usage}",
         )
 
 
-def declared_params(text: str, name: str = "query") -> NamedQuery | None:
-    """The query's header read as a named query's, when it declares parameters (`# param: ?x — …`), else None:
-    a text copied from kb/queries/ keeps its header, so its parameters are checked wherever it is run."""
-    query = parse_header(name, Path(name), text)
+def declared_params(text: str) -> NamedQuery | None:
+    """The query's header read as a named query's (with no name), when it declares parameters
+    (`# param: ?x — …`), else None: a text copied from kb/queries/ keeps its header, so its parameters are
+    checked wherever it is run."""
+    query = parse_header("", Path("-"), text)
     return query if query.params else None
 
 
