@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -268,3 +269,33 @@ def kb_imports(package: Path) -> set[str]:
                 continue
             found.update(name for name in names if name == "kb" or name.startswith("kb."))
     return found
+
+
+# ---------------------------------------------------------------- the browser of the browser tests
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium() -> Iterator[object]:
+    """Debian's Chromium under Playwright, for a fixture to yield from (never a browser Playwright downloads);
+    fails, saying what to run, when it is missing."""
+    import pytest
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` to install Chromium for the browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -240,6 +240,8 @@ def test_cli_tables_default_to_100_columns_when_not_a_terminal(runner: CliRunner
     assert result.exit_code == 0, result.output
     assert max(width(line) for line in result.output.splitlines()) <= 100
     assert "-- row 1 " in result.output  # 19 columns do not fit 100: one record per measure
+    assert re.search(r"^category +cat:gatherings \| cat:movement$", result.output, re.MULTILINE)
+    assert "https://w3id.org/cq-covid/" not in result.output
 
 
 def test_list_prints_whole_descriptions_wrapped(runner: CliRunner) -> None:

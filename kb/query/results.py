@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import unicodedata
 
 import pyoxigraph as ox
@@ -28,9 +29,21 @@ def _width(text: str) -> int:
 
 
 def _display(term: object) -> str:
+    """A cell as a reader sees it: prefixed names, also for IRIs a query joined into a text (`cat:a | cat:b`)."""
     if isinstance(term, ox.NamedNode):
         return shorten(term.value)
-    return _plain(term).replace("\n", " ")
+    text = _plain(term).replace("\n", " ")
+    if isinstance(term, ox.Literal) and not term.language and "://" in text:
+        text = _IRI_IN_TEXT.sub(lambda match: _short_or_same(match.group(0)), text)
+    return text
+
+
+_IRI_IN_TEXT = re.compile(r"https?://[^\s|<>\"]+")
+
+
+def _short_or_same(iri: str) -> str:
+    short = shorten(iri)
+    return iri if short.startswith("<") else short
 
 
 # The narrowest a column is cut to (its header stays whole); below that a table is shown one record at a time.
