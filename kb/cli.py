@@ -193,7 +193,7 @@ def query(
     Common prefixes (cq:, measure:, place:, rdfs:, xsd:, …) are pre-bound, and the query sees the
     union of all graphs. A malformed query exits with 2, and so does a missing required parameter (the
     message names it with an example) or a parameter naming a measure, place, document, agent … that the
-    knowledge base does not hold ("no such measure …", with the nearest names). A query text whose header
+    local store does not hold ("no such measure …", with the nearest names). A query text whose header
     declares parameters (`# param: ?x`, as in kb/queries/) has them checked too.
 
     Tables fit the terminal: the widest columns are cut (… marks a cut cell and the last line says so), or,

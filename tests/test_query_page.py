@@ -90,6 +90,15 @@ def test_bindings_apply_to_any_text(server: RunningServer) -> None:
     assert list(csv.reader(io.StringIO(body))) == [["label"], ["Beibei District"]]
 
 
+def test_a_value_is_bound_as_one_term_never_as_sparql(server: RunningServer) -> None:
+    hostile = 'x" } UNION { ?measure ?p ?o } # '
+    status, body = post(server, [("name", "search"), ("$text", hostile)])
+    assert status == 200, body
+    assert json.loads(body)["results"]["bindings"] == []
+    status, body = post(server, [("name", "search"), ("$text", "核酸")])
+    assert status == 200 and json.loads(body)["results"]["bindings"]
+
+
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [

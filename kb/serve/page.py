@@ -9,6 +9,7 @@ naming it and its example, so that an example run without its value can never an
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +74,14 @@ def query_page(config: ServeConfig, queries: Iterable[NamedQuery] | None = None)
     return page.encode("utf-8")
 
 
+@functools.cache
+def _questions() -> dict[str, NamedQuery]:
+    """The questions by name, read once: they are files of the package, not of the knowledge base."""
+    from ..query import named_queries
+
+    return named_queries()
+
+
 @dataclass(frozen=True)
 class Request:
     """What to run: the query text and its bindings (name, value as written), empty values left out."""
@@ -85,7 +94,7 @@ def read_request(params: dict[str, list[str]]) -> Request | Reply:
     """The query text (`query=`, or the question `name=`) and `$name=value` bindings of a request; a Reply
     (400) when the request gives no or two queries, an unknown question, or lacks a declared parameter."""
     from ..errors import QueryError
-    from ..query import check_params, declared_params, named_queries
+    from ..query import check_params, declared_params
 
     texts, names = params.get("query", []), params.get("name", [])
     if len(texts) + len(names) != 1 or not (texts or names)[0].strip():
@@ -100,7 +109,7 @@ def read_request(params: dict[str, list[str]]) -> Request | Reply:
             bindings[key[1:]] = values[-1].strip()
     named: NamedQuery | None = None
     if names:
-        questions = named_queries()
+        questions = _questions()
         named = questions.get(names[0].strip())
         if named is None:
             import difflib
