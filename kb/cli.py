@@ -111,6 +111,28 @@ def build(obj: _Context, force: bool, progress: bool | None) -> None:
     click.echo(format_table(counts), nl=False)
 
 
+DEFAULT_WIDTH = 100
+
+
+def _terminal_width() -> int:
+    """How wide tables may be: the terminal's width, else $COLUMNS, else DEFAULT_WIDTH (at least 20)."""
+    import os
+    import shutil
+
+    if sys.stdout.isatty():
+        return max(20, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+    columns = os.environ.get("COLUMNS", "")
+    return max(20, int(columns)) if columns.isdigit() else DEFAULT_WIDTH
+
+
+def _echo_wrapped(text: str, width: int | None, indent: str, margin: int = 0) -> None:
+    """Print `text` whole, wrapped to `width` (not at all when None), `margin` spaces before its first line."""
+    from .query.results import wrap
+
+    first = " " * margin
+    click.echo("\n".join(wrap(text, width, indent, first)) if width else first + text)
+
+
 def _looks_inline(text: str) -> bool:
     return any(c.isspace() for c in text.strip()) or "{" in text
 
@@ -155,6 +177,12 @@ def _looks_inline(text: str) -> bool:
     metavar="URL",
     help="Run the query on a remote SPARQL 1.1 endpoint (e.g. http://127.0.0.1:7878/query) instead of the local store.",
 )
+@click.option(
+    "--full-width",
+    is_flag=True,
+    help="Print table cells whole, however wide the table gets (default: fit the terminal, $COLUMNS or "
+    f"{DEFAULT_WIDTH} columns when not a terminal, cutting long cells with …).",
+)
 @click.pass_obj
 def query(
     obj: _Context,
@@ -165,27 +193,46 @@ def query(
     params: tuple[str, ...],
     fmt: str,
     endpoint: str | None,
+    full_width: bool,
 ) -> None:
     """Run SPARQL: a named query such as `measures`, inline text, or a file.
 
     Common prefixes (cq:, measure:, place:, rdfs:, xsd:, …) are pre-bound, and the query sees the
-    union of all graphs. A malformed query exits with 2.
+    union of all graphs. A malformed query exits with 2, and so does a missing required parameter (the
+    message names it with an example) or a parameter naming a measure, place, document, agent … that the
+    local store does not hold ("no such measure …", with the nearest names). A query text whose header
+    declares parameters (`# param: ?x`, as in kb/queries/) has them checked too.
+
+    Tables fit the terminal: the widest columns are cut (… marks a cut cell and the last line says so), or,
+    when there are too many columns for that, each row is printed as a record with its values wrapped.
     """
     from .errors import QueryError
-    from .query import catalogue, check_params, format_result, get_named_query, named_queries, parse_params, run_query
+    from .query import (
+        catalogue,
+        check_params,
+        check_terms,
+        declared_params,
+        format_result,
+        get_named_query,
+        named_queries,
+        parse_params,
+        run_query,
+    )
     from .store import open_store
 
+    width = None if full_width else _terminal_width()
     if list_all and not list_queries:
         raise QueryError("--all goes with --list", hint="kb query --list --all")
     if list_queries:
-        for named in (catalogue() if list_all else named_queries()).values():
-            kind = f"[{named.kind}] " if list_all and named.kind != "question" else ""
-            click.echo(f"{named.name}: {kind}{named.description}")
-            for param in named.params:
+        for listed in (catalogue() if list_all else named_queries()).values():
+            kind = f"[{listed.kind}] " if list_all and listed.kind != "question" else ""
+            _echo_wrapped(f"{listed.name}: {kind}{listed.description}", width, " " * 4)
+            for param in listed.params:
                 optional = "" if param.required else " (optional)"
-                click.echo(f"    --param {param.name}=…{optional}  {param.description}")
+                _echo_wrapped(f"--param {param.name}=…{optional}: {param.description}", width, " " * 8, 4)
         return
     bindings = parse_params(params)
+    named = None
     if query_file is not None:
         if query is not None:
             raise QueryError("give a query or --file, not both")
@@ -199,15 +246,19 @@ def query(
         text = query
     else:
         named = get_named_query(query)
-        check_params(named, bindings)
         text = named.text
+    declared = named or declared_params(text)
+    if declared is not None:
+        check_params(declared, bindings)
     if endpoint:
         from .remote import query_remote
 
         result = query_remote(endpoint, text, bindings)
     else:
-        result = run_query(open_store(obj.project()), text, bindings)
-    click.echo(format_result(result, fmt), nl=False)
+        store = open_store(obj.project())
+        check_terms(store, bindings)
+        result = run_query(store, text, bindings)
+    click.echo(format_result(result, fmt, width), nl=False)
 
 
 def _finding_line(finding: Finding) -> str:

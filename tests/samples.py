@@ -7,7 +7,9 @@ import decimal
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 import pytest
@@ -19,6 +21,9 @@ from kb.namespaces import PREFIXES as NAMESPACES
 from kb.namespaces import turtle_prefixes
 from kb.project import Project
 from kb.query import NamedQuery
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 # The checkout under test: tests/samples.py stays at the top of tests/, whichever subfolder imports it.
 ROOT = Path(__file__).resolve().parent.parent
@@ -407,3 +412,33 @@ def tracker_coding(subject: str, indicator: str, level: int, extra: str = "") ->
 [] a cq:IndicatorCoding ; cq:codes {subject} ; cq:indicator <{OXCGRT_NS}{indicator}> ; cq:ordinalLevel {level} ;
     {extra} rdfs:comment "test coding of {subject} as {indicator} {level}"@en .
 """
+
+
+# ---------------------------------------------------------------- the browser of the browser tests
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium under Playwright, for a fixture to yield from (never a browser Playwright downloads);
+    fails, saying what to run, when it is missing."""
+    import pytest
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` to install Chromium for the browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -11,10 +11,21 @@ from .catalogue import (
     get_named_query,
     load_query,
     named_queries,
+    param_example,
     parse_header,
 )
 from .results import format_csv, format_json, format_result, format_table, format_tsv, format_turtle
-from .run import QueryResult, bind_params, check_params, parse_params, parse_term, run_query, select
+from .run import (
+    QueryResult,
+    bind_params,
+    check_params,
+    check_terms,
+    declared_params,
+    parse_params,
+    parse_term,
+    run_query,
+    select,
+)
 
 __all__ = [
     "KINDS",
@@ -26,6 +37,8 @@ __all__ = [
     "bind_params",
     "catalogue",
     "check_params",
+    "check_terms",
+    "declared_params",
     "format_csv",
     "format_json",
     "format_result",
@@ -35,6 +48,7 @@ __all__ = [
     "get_named_query",
     "load_query",
     "named_queries",
+    "param_example",
     "parse_header",
     "parse_params",
     "parse_term",

@@ -27,6 +27,8 @@ class Param:
     name: str
     description: str
     required: bool
+    # A value to try, read from the description ("e.g. measure:…"): what the page prefills and a refusal suggests.
+    example: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,22 @@ class NamedQuery:
     hint: str = ""
 
 
+def param_example(description: str) -> str:
+    """The example a parameter's description gives: the value after "e.g." (quotes taken off), else the first
+    prefixed name it lists (`cq:Mandatory, cq:Advisory …`), else ""."""
+    match = re.search(r'e\.g\.\s+("[^"]+"|[^\s,;]+)', description)
+    if match:
+        return match.group(1).strip('"').rstrip(":.")
+    listed = re.search(r"\b[a-z]+:[A-Za-z][\w-]*", description)
+    return listed.group(0) if listed else ""
+
+
 def parse_header(name: str, path: Path, text: str, kind: str = "question") -> NamedQuery:
-    """Read the comment header: the first line is the description, `# param: ?x — …` lines the parameters,
-    and a check's `# severity:`, `# message_zh:` and `# hint:` lines what its findings say."""
-    description = ""
+    """Read the comment header: its first paragraph is the description (lines joined), `# param: ?x — …`
+    lines the parameters, and a check's `# severity:`, `# message_zh:` and `# hint:` lines what its findings
+    say. The description ends at an empty comment line or at the first parameter or field line."""
+    lines: list[str] = []
+    described = False
     params = []
     fields = {"severity": "violation", "message_zh": "", "hint": ""}
     for line in text.splitlines():
@@ -56,13 +70,16 @@ def parse_header(name: str, path: Path, text: str, kind: str = "question") -> Na
         body = line.lstrip("#").strip()
         match = re.match(r"param:\s*\?(\w+)\s*(\(optional\))?\s*[—:-]*\s*(.*)", body)
         field_match = re.match(r"(severity|message_zh|hint):\s*(.*)", body)
+        if match or field_match or (not body and lines):
+            described = True
         if match:
-            params.append(Param(match.group(1), match.group(3).strip(), match.group(2) is None))
+            about = match.group(3).strip()
+            params.append(Param(match.group(1), about, match.group(2) is None, param_example(about)))
         elif field_match:
             fields[field_match.group(1)] = field_match.group(2).strip()
-        elif body and not description:
-            description = body
-    return NamedQuery(name, path, description, tuple(params), text, kind, **fields)
+        elif body and not described:
+            lines.append(body)
+    return NamedQuery(name, path, " ".join(lines), tuple(params), text, kind, **fields)
 
 
 def named_queries(directory: Path = QUESTIONS_DIR, kind: str = "question", prefix: str = "") -> dict[str, NamedQuery]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyoxigraph as ox
 
 from ..errors import QueryError
 from ..namespaces import PREFIXES, XSD_DATE, expand
-from .catalogue import NamedQuery
+from .catalogue import NamedQuery, Param, parse_header
 
 _XSD = PREFIXES["xsd"]
 
@@ -25,7 +26,10 @@ def parse_term(value: str) -> ox.NamedNode | ox.Literal:
     """A --param value as an RDF term: <iri>, prefix:name, a date, an integer, or else a string."""
     iri = expand(value)
     if iri is not None:
-        return ox.NamedNode(iri)
+        try:
+            return ox.NamedNode(iri)
+        except ValueError as exc:
+            raise QueryError(f"{value!r} is not a valid IRI: {exc}", hint="write prefix:name or <https://…>") from None
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         return ox.Literal(value, datatype=ox.NamedNode(XSD_DATE))
     if re.fullmatch(r"-?\d+", value):
@@ -64,16 +68,109 @@ class QueryResult:
         ]
 
 
-def check_params(query: NamedQuery, params: dict[str, str]) -> None:
-    """Refuse unknown parameters and missing required ones."""
+def _usage(param: Param, flag: str) -> str:
+    """How to give a parameter: its name and example (`--param measure=measure:central-daily-area-testing`)."""
+    return f"{flag}{param.name}={param.example or '…'}"
+
+
+def check_params(query: NamedQuery, params: dict[str, str], flag: str = "--param ") -> None:
+    """Refuse unknown parameters and missing required ones, naming each parameter with its example; `flag` is
+    how the caller's users give one (`--param ` on the command line, `$` in a request to the endpoint)."""
     known = {p.name for p in query.params}
+    which = f"query '{query.name}'" if query.name else "the query"
     for name in params:
         if name not in known:
             hint = f"it takes: {', '.join(sorted(known))}" if known else "it takes no parameters"
-            raise QueryError(f"query '{query.name}' has no parameter '{name}'", hint=hint)
-    for param in query.params:
-        if param.required and param.name not in params:
-            raise QueryError(f"query '{query.name}' needs --param {param.name}=…", hint=param.description or None)
+            raise QueryError(f"{which} has no parameter '{name}'", hint=hint)
+    missing = [param for param in query.params if param.required and not params.get(param.name, "").strip()]
+    if missing:
+        needs = "; ".join(f"{p.name} ({p.description})" if p.description else p.name for p in missing)
+        usage = " ".join(_usage(p, flag) for p in missing)
+        raise QueryError(
+            f"{which} needs the parameter{'s' if len(missing) > 1 else ''} {needs}",
+            hint=f"give {'them' if len(missing) > 1 else 'it'}, for example: {usage}",
+        )
+
+
+def declared_params(text: str) -> NamedQuery | None:
+    """The query's header read as a named query's (with no name), when it declares parameters
+    (`# param: ?x — …`), else None: a text copied from kb/queries/ keeps its header, so its parameters are
+    checked wherever it is run."""
+    query = parse_header("", Path("-"), text)
+    return query if query.params else None
+
+
+# What each project namespace of things holds, for "no such measure … did you mean …".
+_KINDS = {
+    "measure": "measure",
+    "place": "place",
+    "doc": "document",
+    "agent": "agent",
+    "ann": "announcement",
+    "src": "source",
+    "obs": "observation",
+    "disc": "discrepancy",
+    "cat": "category",
+    "tg": "target group",
+    "qk": "quantity kind",
+    "stat": "statistic type",
+    "cq": "term of the ontology",
+}
+
+
+def _kind_of(iri: str) -> str | None:
+    """The prefix of the project namespace of things an IRI lies in (the longest that fits), or None."""
+    fits = [prefix for prefix in _KINDS if iri.startswith(PREFIXES[prefix])]
+    return max(fits, key=lambda prefix: len(PREFIXES[prefix])) if fits else None
+
+
+def _mentioned(store: ox.Store, node: ox.NamedNode) -> bool:
+    """Whether the store holds any triple with this IRI as its subject, object or predicate."""
+    for pattern in ((node, None, None), (None, None, node), (None, node, None)):
+        for _ in store.quads_for_pattern(*pattern):
+            return True
+    return False
+
+
+def _names_in(store: ox.Store, namespace: str) -> list[str]:
+    """The IRIs of one namespace the store mentions as a subject or an object (only when one is missing)."""
+    text = (
+        "SELECT DISTINCT ?x WHERE { { ?x ?p ?o } UNION { ?s ?p ?x } "
+        f"FILTER(isIRI(?x) && STRSTARTS(STR(?x), {ox.Literal(namespace)})) }}"
+    )
+    solutions = select(store.query(text, use_default_graph_as_union=True))
+    return [solution["x"].value for solution in solutions if isinstance(solution["x"], ox.NamedNode)]
+
+
+def check_terms(store: ox.Store, params: dict[str, str]) -> None:
+    """Refuse a parameter naming a thing of the knowledge base (a measure, place, document, agent …) that the
+    store does not hold: "no such measure measure:x", with the nearest names of that kind as a hint.
+
+    A mistyped IRI would otherwise answer "(0 rows)", which reads like "the sources are silent".
+    """
+    import difflib
+
+    for name, value in params.items():
+        iri = expand(value.strip())
+        prefix = _kind_of(iri) if iri else None
+        if iri is None or prefix is None:
+            continue
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:
+            raise QueryError(f"parameter {name}: {value!r} is not a valid IRI") from None
+        if _mentioned(store, node):
+            continue
+        kind, namespace = _KINDS[prefix], PREFIXES[prefix]
+        local = iri[len(namespace) :]
+        names = [known[len(namespace) :] for known in _names_in(store, namespace)]
+        near = difflib.get_close_matches(local, names, n=3, cutoff=0.5)
+        hint = (
+            f"did you mean {', '.join(f'{prefix}:{n}' for n in near)}?"
+            if near
+            else f"no {kind} of the {len(names)} in the store has a name close to it"
+        )
+        raise QueryError(f"no such {kind} {prefix}:{local} in the knowledge base (parameter {name})", hint=hint)
 
 
 def _sparql_term(term: ox.NamedNode | ox.Literal) -> str:

@@ -1,4 +1,4 @@
-"""The WSGI application: /sparql (also /query), the query page, /health; CORS, HTTP errors and request limits."""
+"""The WSGI application: /sparql (also /query), the query page and its files, /health; CORS, HTTP errors, limits."""
 
 from __future__ import annotations
 
@@ -6,21 +6,17 @@ import contextlib
 import json
 import threading
 from collections.abc import Callable, Iterable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs
 
 from ..store import store_generation
 from .answer import QueryJob, Reply, clip, text_reply
 from .config import MAX_QUERY_CHARS, MAX_REQUEST_BYTES, ServeConfig
 from .negotiate import accepted_types
+from .page import Request, query_page, read_request, static_files
 from .pool import WorkerPool
 from .resources import ResourceApp, serves
 
-if TYPE_CHECKING:
-    from ..query import NamedQuery
-
-TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 StartResponse = Callable[..., Any]
 # Only the query endpoint is open to other origins: never with credentials, never echoing the Origin.
 CORS_HEADERS = [
@@ -46,27 +42,6 @@ _REASONS = {
 }
 
 
-def query_page(config: ServeConfig, queries: Iterable[NamedQuery] | None = None) -> bytes:
-    """The self-contained HTML query form (jinja2, autoescaped), with the named queries as examples."""
-    import jinja2
-
-    if queries is None:
-        from ..query import named_queries
-
-        queries = named_queries().values()
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True, undefined=jinja2.StrictUndefined
-    )
-    examples = list(queries)
-    page = environment.get_template("query.html.j2").render(
-        timeout=f"{config.timeout:g}",
-        max_bytes=config.max_result_bytes,
-        examples=examples,
-        texts={query.name: query.text for query in examples},
-    )
-    return page.encode("utf-8")
-
-
 def _check_graph_iris(name: str, values: list[str]) -> Reply | None:
     import pyoxigraph as ox
 
@@ -86,6 +61,7 @@ class SparqlApp:
         self.pool = pool
         self.page = query_page(config)
         self.resources = ResourceApp(config)  # /id/…: the things' IRIs, dereferenced
+        self.static = static_files()
         self._counted: tuple[tuple[int, int, int] | None, int] = (None, 0)
         self._count_lock = threading.Lock()
 
@@ -139,6 +115,8 @@ class SparqlApp:
             return self._only_get(method) or Reply(200, "application/json", body.encode("utf-8"))
         if path in QUERY_PATHS:
             return self._sparql(method, environ)
+        if path in self.static:
+            return self._only_get(method) or self.static[path]
         return text_reply(404, f"no such page: {clip(path, 200)} (the endpoint is /sparql; the query page is /)")
 
     @staticmethod
@@ -176,10 +154,10 @@ class SparqlApp:
             return text_reply(405, f"{method} is not allowed: use GET or POST")
         if "update" in params:
             return text_reply(403, "this endpoint is read-only: SPARQL UPDATE is refused")
-        queries = params.get("query", [])
-        if len(queries) != 1 or not queries[0].strip():
-            return text_reply(400, "give one query: ?query=…, a query= form field or an application/sparql-query body")
-        if len(queries[0]) > MAX_QUERY_CHARS:
+        request = read_request(params)
+        if not isinstance(request, Request):
+            return request
+        if len(request.text) > MAX_QUERY_CHARS:
             return text_reply(400, f"the query is longer than {MAX_QUERY_CHARS} characters")
         default_graphs = params.get("default-graph-uri", [])
         named_graphs = params.get("named-graph-uri", [])
@@ -190,9 +168,10 @@ class SparqlApp:
             return bad
         formats = params.get("format", [])
         job = QueryJob(
-            query=queries[0],
+            query=request.text,
             accept=tuple(accepted_types(environ.get("HTTP_ACCEPT"), formats[-1] if formats else None)),
             default_graphs=tuple(default_graphs),
             named_graphs=tuple(named_graphs),
+            bindings=request.bindings,
         )
         return self.pool.run(job)

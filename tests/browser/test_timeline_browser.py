@@ -16,38 +16,20 @@ from typing import TYPE_CHECKING, Protocol
 
 import pytest
 from click.testing import CliRunner
-from samples import PERIODS_TTL, ROOT, SAMPLE_TTL, XSS_TTL
+from samples import PERIODS_TTL, ROOT, SAMPLE_TTL, XSS_TTL, chromium
 
 from kb.cli import main
 
 if TYPE_CHECKING:  # imported where the browser starts, so that collecting the tests stays fast
     from playwright.sync_api import Browser, Dialog, Route
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = ROOT / "test-artifacts"
 AXE_CACHE = Path(os.environ.get("KB_TEST_CACHE", Path.home() / ".cache" / "cq-covid-kb")) / "npm"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` to install Chromium for the browser tests")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield launched
-        launched.close()
+    yield from chromium()
 
 
 def _knowledge_base(root: Path, facts: str | None) -> Path:
