@@ -18,9 +18,10 @@ from click.testing import CliRunner, Result
 
 from kb.cli import main
 from kb.namespaces import PREFIXES as NAMESPACES
-from kb.namespaces import turtle_prefixes
+from kb.namespaces import shorten, turtle_prefixes
 from kb.project import Project
-from kb.query import NamedQuery
+from kb.query import NamedQuery, QueryResult
+from kb.store import read_index
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -442,3 +443,20 @@ def chromium() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+# ---------------------------------------------------------------- where a failing record is written
+
+
+def located(project: Project, result: QueryResult) -> list[str]:
+    """Each row of a data-integrity query as "file:line subject | other values", the place read from the store's
+    location index (the first variable is the subject); an empty list when the knowledge base is sound."""
+    index = read_index(project)
+    lines = []
+    for row in result.rows:
+        cells = [None if term is None else term.value for term in row]
+        subject = cells[0] or ""
+        places = [f"{entry[0]}:{entry[1]}" for entry in index.get(subject, [])] or ["(not in any file)"]
+        rest = " | ".join(shorten(c) if c and c.startswith("http") else str(c) for c in cells[1:])
+        lines.append(f"{', '.join(places)} {shorten(subject)}" + (f" | {rest}" if rest else ""))
+    return lines

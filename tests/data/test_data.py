@@ -1,9 +1,11 @@
-"""Data-integrity tests over the real knowledge base: each loops over every record and names file and subject."""
+"""Data-integrity tests over the real knowledge base: each loops over every record and names the file:line of each
+failing subject (through the store's location index) with the subject."""
 
 from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
+from samples import MEASURE, add_fact, located
 
 from kb.project import Project
 from kb.query import run_query
@@ -33,7 +35,7 @@ def test_every_quote_is_verbatim_in_its_source(report: Report) -> None:
     assert bad == []
 
 
-def test_every_measure_has_both_labels_category_place_source_and_quote(store: ox.Store) -> None:
+def test_every_measure_has_both_labels_category_place_source_and_quote(project: Project, store: ox.Store) -> None:
     query = """
     SELECT ?m ?missing WHERE {
       ?m a cq:Measure .
@@ -48,28 +50,28 @@ def test_every_measure_has_both_labels_category_place_source_and_quote(store: ox
         (?missing = "strength" && !EXISTS { ?m cq:strength ?x })
       )
     }"""
-    assert run_query(store, query).records() == []
+    assert located(project, run_query(store, query)) == []
 
 
-def test_every_statistic_and_document_has_source_and_quote(store: ox.Store) -> None:
+def test_every_statistic_and_document_has_source_and_quote(project: Project, store: ox.Store) -> None:
     query = """
     SELECT ?s WHERE {
       ?s a ?k . VALUES ?k { cq:Observation cq:PolicyDocument cq:Discrepancy }
       FILTER(!EXISTS { ?s cq:source ?x } || !EXISTS { ?s cq:quote ?q })
     }"""
-    assert run_query(store, query).records() == []
+    assert located(project, run_query(store, query)) == []
 
 
-def test_every_announcement_has_a_date_and_evidence(store: ox.Store) -> None:
+def test_every_announcement_has_a_date_and_evidence(project: Project, store: ox.Store) -> None:
     query = """
     SELECT ?a WHERE {
       ?a a/rdfs:subClassOf* cq:Announcement .
       FILTER(!EXISTS { ?a cq:date ?d } || !EXISTS { ?a cq:source ?s } || !EXISTS { ?a cq:quote ?q })
     }"""
-    assert run_query(store, query).records() == []
+    assert located(project, run_query(store, query)) == []
 
 
-def test_dates_are_never_invented(store: ox.Store) -> None:
+def test_dates_are_never_invented(project: Project, store: ox.Store) -> None:
     """A date value always comes with a kind other than NotStated, and NotStated never has a value."""
     query = """
     SELECT ?m ?p WHERE {
@@ -82,16 +84,16 @@ def test_dates_are_never_invented(store: ox.Store) -> None:
              || (?kind = cq:NotStated && EXISTS { ?m ?p ?v })
              || (?kind != cq:NotStated && NOT EXISTS { ?m ?p ?v }))
     }"""
-    assert run_query(store, query).records() == []
+    assert located(project, run_query(store, query)) == []
 
 
-def test_reference_places_are_kept_apart_and_say_where_they_come_from(store: ox.Store) -> None:
+def test_reference_places_are_kept_apart_and_say_where_they_come_from(project: Project, store: ox.Store) -> None:
     query = """
     SELECT ?place WHERE {
       GRAPH <https://w3id.org/cq-covid/graph/facts/reference/places> { ?place a ?type }
       FILTER NOT EXISTS { ?place cq:basis ?basis }
     }"""
-    assert run_query(store, query).records() == []
+    assert located(project, run_query(store, query)) == []
 
 
 def test_every_article_has_a_source_file(project: Project, store: ox.Store) -> None:
@@ -99,3 +101,17 @@ def test_every_article_has_a_source_file(project: Project, store: ox.Store) -> N
     assert len(rows) == 5
     for row in rows:
         assert (project.sources_dir / str(row["file"])).is_file(), row
+
+
+def test_a_failing_record_is_named_with_its_file_and_line(mini_project: Project) -> None:
+    """The data tests' reports place a planted fault: a measure without a quote, at its file and line."""
+    add_fact(
+        mini_project,
+        MEASURE.replace('    cq:quote "中心城区各区将实行一天一次的区域核酸检测" .', "    ."),
+        "noquote.ttl",
+    )
+    store = open_store(mini_project)
+    query = 'SELECT ?m ?missing WHERE { ?m a cq:Measure FILTER(!EXISTS { ?m cq:quote ?q }) BIND("quote" AS ?missing) }'
+    lines = located(mini_project, run_query(store, query))
+    assert len(lines) == 1 and lines[0].startswith("facts/noquote.ttl:") and "measure:test-measure | quote" in lines[0]
+    assert int(lines[0].split(":")[1].split()[0]) > 1
