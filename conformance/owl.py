@@ -152,7 +152,8 @@ def unwanted_types(asserted: list[ox.Triple], closure) -> list[str]:  # type: ig
     parents: dict[str, set[str]] = {}
     for t in asserted:
         if t.predicate.value == PREFIXES["rdfs"] + "subClassOf" and isinstance(t.object, ox.NamedNode):
-            parents.setdefault(t.subject.value, set()).add(t.object.value)
+            if isinstance(t.subject, ox.NamedNode):
+                parents.setdefault(t.subject.value, set()).add(t.object.value)
 
     def implied(classes: set[str]) -> set[str]:
         todo, seen = list(classes), set(classes)
@@ -184,7 +185,7 @@ def without_all_different(triples: list[ox.Triple]) -> list[ox.Triple]:
     axioms = {
         str(t.subject)
         for t in triples
-        if t.predicate.value == PREFIXES["rdf"] + "type" and t.object.value == PREFIXES["owl"] + "AllDifferent"
+        if t.predicate.value == PREFIXES["rdf"] + "type" and t.object == ox.NamedNode(PREFIXES["owl"] + "AllDifferent")
     }
     return [t for t in triples if str(t.subject) not in axioms]
 

@@ -344,5 +344,5 @@ def _ttl_value(root: Path, state: Path, mini: Project) -> Outcome:
     } - {None}
     wanted = rdflib.Literal("2022-13-45", datatype=rdflib.XSD.date)
     same = bool(values) and all(v == wanted and getattr(v, "datatype", None) == rdflib.XSD.date for v in values)
-    detail = f"sh:value {', '.join(v.n3() for v in values) or 'missing'}; the data has {wanted.n3()}"
+    detail = f"sh:value {', '.join(v.n3() for v in values if v is not None) or 'missing'}; the data has {wanted.n3()}"
     return outcome("shacl", "kb validate --format ttl: ill-typed value", same, detail, KNOWN)
