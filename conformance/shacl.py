@@ -47,7 +47,7 @@ KNOWN = {
     "ill-typed-date: jena": _ILL_TYPED,
     "kb validate --format ttl: ill-typed value": 'kb\'s Turtle report gives the plain string "2022-13-45" as the '
     'sh:value of an ill-typed literal, where the data (and every engine\'s report) has "2022-13-45"^^xsd:date: '
-    "kb/validate.py hands pyshacl a plain literal in its place (SHACL §3.6.2.5: sh:value is the value node); "
+    "kb/validate.py hands pyshacl a plain literal in its place (SHACL §3.6.2.3: sh:value is the value node); "
     "being fixed in the validate package",
 }
 

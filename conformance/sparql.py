@@ -43,7 +43,7 @@ PARAM_VALUES = {
 # difference that disappears is reported, so that it is removed from here.
 KNOWN = {
     "export-coronanet": "GROUP_CONCAT over English labels: pyoxigraph 0.5.13 keeps the @en tag, ARQ gives a plain "
-    "string, as SPARQL 1.1 Query §18.5.1 (GroupConcat) and §17.4.3 (the result is a simple literal) decide; fixed "
+    "string, as SPARQL 1.1 Query §18.5.1 (GroupConcat: the result is a simple literal) decides; fixed "
     "upstream. The query is to take STR() of the labels (the trackers change), which makes both engines agree",
 }
 

@@ -18,21 +18,13 @@ from kb.query import catalogue, run_query
 from kb.store import open_store
 
 QUERIES = catalogue()
-PARAMS = {
-    "strength": "cq:Mandatory",
-    "include_unknown": "true",
-    "text": "核酸",
-    "kind": "qk:test-result-validity",
-    "place": "place:shapingba",
-}
 
 
 def _params(name: str) -> dict[str, str]:
-    values = {}
-    for param in QUERIES[name].params:
-        example = re.search(r"e\.g\.\s+([^\s,;]+)", param.description)
-        values[param.name] = PARAMS.get(param.name) or (example.group(1).rstrip(":") if example else "")
-    return values
+    """The harness's example values (the one choice of parameters for both engines: conformance/sparql.py)."""
+    from conformance.sparql import parameters
+
+    return parameters(QUERIES[name])
 
 
 @pytest.fixture(scope="module")
