@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import multiprocessing
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from kb.project import find_project
@@ -57,6 +59,9 @@ def run(
             owl_graphs = owl.inputs(project)
             batch += owl.prepare(owl_graphs, folder / "owl")
         (folder / "batch.tsv").write_text("\n".join(batch) + "\n", encoding="utf-8")
+        # owlrl, the slowest Python engine, in a process of its own beside the JVM and the other engines
+        reasoning = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        rl = reasoning.submit(owl.rl_outcomes, project.root) if "owl" in parts else None
         log(f"inputs ready; starting the JVM ({len(batch)} jobs)")
         jvm = engines.start_batch(folder / "batch.tsv")
         outcomes: list[Outcome] = []
@@ -67,9 +72,6 @@ def run(
         if "shacl" in parts:
             reports = shacl.run_python_engines(project, graphs)
             log("pyshacl and pyshacl-turbo done")
-        if "owl" in parts:
-            rl = owl.compare_rl(owl_graphs)
-            log("owlrl done")
         engines.finish(jvm, "Jena and the OWL API")
         log("Jena and the OWL API done")
         if "sparql" in parts:
@@ -80,8 +82,12 @@ def run(
             log("kb validate done")
         if "owl" in parts:
             outcomes += owl.compare_profile(folder / "owl")
-            outcomes += owl.compare_hermit(folder / "owl", owl.run_hermit(folder / "owl")) + rl
+            outcomes += owl.compare_hermit(folder / "owl", owl.run_hermit(folder / "owl"))
             log("HermiT done")
+        if rl is not None:
+            outcomes += rl.result()
+            log("owlrl done")
+        reasoning.shutdown()
         return outcomes
 
 

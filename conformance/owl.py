@@ -151,9 +151,9 @@ def unwanted_types(asserted: list[ox.Triple], closure) -> list[str]:  # type: ig
 
     parents: dict[str, set[str]] = {}
     for t in asserted:
-        if t.predicate.value == PREFIXES["rdfs"] + "subClassOf" and isinstance(t.object, ox.NamedNode):
-            if isinstance(t.subject, ox.NamedNode):
-                parents.setdefault(t.subject.value, set()).add(t.object.value)
+        is_axiom = t.predicate.value == PREFIXES["rdfs"] + "subClassOf"
+        if is_axiom and isinstance(t.object, ox.NamedNode) and isinstance(t.subject, ox.NamedNode):
+            parents.setdefault(t.subject.value, set()).add(t.object.value)
 
     def implied(classes: set[str]) -> set[str]:
         todo, seen = list(classes), set(classes)
@@ -244,3 +244,11 @@ def compare_rl(graphs: dict[str, list[ox.Triple]]) -> list[Outcome]:
         )
     )
     return outcomes
+
+
+def rl_outcomes(root: Path) -> list[Outcome]:
+    """compare_rl over the project at `root`: what the harness runs in a process of its own."""
+    import logging
+
+    logging.getLogger("rdflib").setLevel(logging.CRITICAL)
+    return compare_rl(inputs(Project(root)))
