@@ -138,8 +138,16 @@ def _restore_xerces_messages(folder: Path) -> Path:
                 path = partial / "xerces" / entry[len(XERCES_MESSAGES) :]
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(jar.read(entry))
-    os.replace(partial, target)
+    _publish(partial, target)
     return target
+
+
+def _publish(partial: Path, folder: Path) -> None:
+    """Move a finished folder into place; another run that got there first wins (same contents)."""
+    try:
+        os.replace(partial, folder)
+    except OSError:
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 def _compile(source: Path, jars: list[Path]) -> Path:
@@ -149,7 +157,7 @@ def _compile(source: Path, jars: list[Path]) -> Path:
     if not (folder / f"{source.stem}.class").exists():
         folder.parent.mkdir(parents=True, exist_ok=True)
         partial = Path(tempfile.mkdtemp(dir=folder.parent))
-        subprocess.run(
+        done = subprocess.run(
             [
                 _tool("javac"),
                 "-nowarn",
@@ -161,13 +169,13 @@ def _compile(source: Path, jars: list[Path]) -> Path:
                 ":".join(map(str, jars)),
                 str(source),
             ],
-            check=True,
+            check=False,
             capture_output=True,
         )
-        if folder.exists():
-            shutil.rmtree(partial)
-        else:
-            os.replace(partial, folder)
+        if done.returncode != 0:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise RuntimeError(f"javac {source.name}: {done.stderr.decode(errors='replace')[-2000:]}")
+        _publish(partial, folder)
     return folder
 
 
