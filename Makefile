@@ -6,14 +6,14 @@ MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
 PYTHON ?= python3
 TIMELINE ?= timeline.html
 
-.PHONY: docs help all setup install browser build timeline test check lint typecheck fmt fmt-check validate bench bench-shipped bench-100k bench-1m bench-timeline bench-load clean
+.PHONY: docs help all setup install browser conformance conformance-tools build timeline test check lint typecheck fmt fmt-check validate bench bench-shipped bench-100k bench-1m bench-timeline bench-load clean
 
 help: ## Show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 all: setup build timeline ## Set up, build the knowledge base and write the timeline page
 
-setup: install browser ## Install the package, test tools and the browser for browser tests
+setup: install browser conformance-tools ## Install the package, test tools, the browser and the reference engines
 
 install: ## Install the package with its test dependencies
 	$(PYTHON) -m pip install --quiet -e '.[test]'
@@ -23,6 +23,21 @@ browser: ## Install Chromium and a CJK font from Debian when missing (browser te
 	  echo "installing chromium (Debian packages)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null; \
 	fi
+
+# The reference engines of `make conformance` (docs/conformance.md): a JDK, Jena and the OWL API from Debian
+# (--no-install-recommends, only what is missing); owlrl and owlready2 (whose HermiT.jar is used) from PyPI.
+JAVA_JARS := /usr/share/java/jena-arq.jar /usr/share/java/jena-shacl.jar /usr/share/java/owlapi-distribution.jar
+conformance-tools: ## Install the reference engines when missing (JDK, Jena, OWL API from Debian; HermiT, owlrl from PyPI)
+	@if ! command -v javac >/dev/null || ! ls $(JAVA_JARS) >/dev/null 2>&1; then \
+	  echo "installing the JDK, Jena and the OWL API (Debian packages)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    default-jdk-headless libapache-jena-java libowlapi-java >/dev/null; \
+	fi
+	@$(PYTHON) -c "import owlrl, importlib.util, sys; sys.exit(importlib.util.find_spec('owlready2') is None)" 2>/dev/null \
+	  || $(PYTHON) -m pip install --quiet -e '.[conformance]'
+
+conformance: conformance-tools ## Compare kb with the reference engines: SPARQL (Jena ARQ), SHACL (Jena, pyshacl-turbo), OWL (OWL API, HermiT, owlrl)
+	$(PYTHON) -m conformance
 
 build: ## Compile ontology/ and facts/ into the store and print the counts
 	$(PYTHON) -m kb build
@@ -39,8 +54,8 @@ test: setup check ## Run ruff and mypy, then every test (unit, CLI, data, browse
 check: lint typecheck ## ruff and mypy
 
 lint: ## ruff lint and format check
-	$(PYTHON) -m ruff check kb tests bench
-	$(PYTHON) -m ruff format --check kb tests bench
+	$(PYTHON) -m ruff check kb tests bench conformance
+	$(PYTHON) -m ruff format --check kb tests bench conformance
 
 typecheck: ## mypy over kb/, tests/ and bench/ (unused `# type: ignore` comments are errors)
 	$(PYTHON) -m mypy
