@@ -197,7 +197,7 @@ def test_language_switch(visit, sample_page: Path) -> None:  # type: ignore[no-u
     shown.page.click("#tl-lang")
     assert shown.page.evaluate("document.documentElement.lang") == "zh"
     assert title.inner_text().strip() == "中心城区各区实行一天一次的区域核酸检测"
-    assert "措施" in shown.page.locator("#tl-measures-heading").inner_text()
+    assert "措施" in shown.page.locator("#tl-timeline-heading").inner_text()
     assert shown.page.locator("#tl-category option").first.inner_text() == "全部类别"
     shown.page.click("#tl-lang")
     assert title.inner_text().strip() == "one area PCR test a day in the central districts"
