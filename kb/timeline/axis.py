@@ -15,9 +15,10 @@ APPROXIMATE = CQ + "ApproximateDate"
 AXIS_BREAK_DAYS = 45
 # Share of the axis width left empty between two segments (where the break mark is drawn).
 AXIS_GAP = 3.0
-# The track's width in px in each layout of the page (timeline.css: the phone layout below 700 px, then the
-# two-column layouts from 700, 1000, 1300 and 1400 px). A tick is labelled in a layout when its label fits there.
-LAYOUT_TRACK_PX = (280.0, 390.0, 620.0, 820.0, 920.0)
+# The layouts of the page: from which viewport width each applies and the narrowest track it has then (the
+# phone layout below 700 px, timeline.css; then two columns). A tick is labelled in a layout when its label fits.
+LAYOUTS = ((0, 280.0), (700, 390.0), (1000, 620.0), (1300, 820.0), (1400, 920.0))
+LAYOUT_TRACK_PX = tuple(track for _, track in LAYOUTS)
 # Room a tick label needs in px (the widest, "11月30日" at the axis's font size, plus a gap).
 TICK_LABEL_PX = 62.0
 # Room the long title of a segment needs in px ("2020年1月25日—2月18日"); below it the short one is shown.

@@ -12,13 +12,14 @@ import pyoxigraph as ox
 
 from ..namespaces import CQ
 from ..project import Project
-from .axis import Axis, mark_of
+from .axis import LAYOUTS, Axis, mark_of
 from .chart import charts_of
 from .model import (
     ChangeMarker,
     DateInfo,
     EffectivePeriod,
     FilterOption,
+    Layout,
     LinkedMeasure,
     ParameterValue,
     QuoteInContext,
@@ -402,4 +403,5 @@ def context_of(rows: Rows, project: Project) -> TimelineContext:
         lanes_json=json_for_script(_lanes(inputs, measures, category_options)),
         script_json=json_for_script(script),
         event_rows=max([e.stack for e in events], default=0) + 1,
+        layouts=tuple(Layout(n, width) for n, (width, _) in enumerate(LAYOUTS, start=1)),
     )

@@ -371,6 +371,14 @@ class OverviewPeriod:
 
 
 @dataclass(frozen=True)
+class Layout:
+    """A layout of the page (timeline.css): its number (the ticks' and titles' level) and its smallest viewport width."""
+
+    number: int
+    width: int
+
+
+@dataclass(frozen=True)
 class FilterOption:
     slug: str
     label: Text
@@ -398,6 +406,7 @@ class TimelineContext:
     lanes_json: str
     script_json: str
     event_rows: int
+    layouts: tuple[Layout, ...] = ()
     stat_height: int = STAT_HEIGHT
 
 
