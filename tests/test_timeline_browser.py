@@ -362,12 +362,12 @@ def test_axe_finds_no_violations_in_chinese(visit, sample_page: Path, axe_script
 
 DESKTOP, PHONE = (1440, 900), (390, 844)
 SIZES = [pytest.param(DESKTOP, id="desktop"), pytest.param(PHONE, id="phone")]
-# The boxes of every label shown on each axis (tick labels and segment titles), per axis.
-AXIS_LABELS = """() => Array.from(document.querySelectorAll('.row.axis')).map(axis =>
+# A label's text and box, and the boxes of every label shown on each axis (tick labels and segment titles).
+BOX_OF = """e => { const r = e.getBoundingClientRect();
+  return {text: e.innerText.replace(/\\s+/g, ' '), left: r.left, right: r.right, top: r.top, bottom: r.bottom}; }"""
+AXIS_LABELS = f"""() => Array.from(document.querySelectorAll('.row.axis')).map(axis =>
   Array.from(axis.querySelectorAll('.tick > .lab, .segment-title'))
-    .filter(e => getComputedStyle(e).display !== 'none' && e.getClientRects().length)
-    .map(e => { const r = e.getBoundingClientRect();
-                return {text: e.innerText.replace(/\\s+/g, ' '), left: r.left, right: r.right, top: r.top, bottom: r.bottom}; }))"""
+    .filter(e => getComputedStyle(e).display !== 'none' && e.getClientRects().length).map({BOX_OF}))"""
 
 
 def _overlaps(boxes: list[dict]) -> list[tuple[str, str]]:
@@ -421,7 +421,7 @@ def test_axis_labels_never_overlap_and_nothing_scrolls_sideways(visit, real_page
     for labels in axes:
         assert len(labels) >= 4, labels  # both segment titles and at least a tick label each
         assert _overlaps(labels) == []
-        assert all(0 <= b["left"] and b["right"] <= size[0] for b in labels), labels
+        assert all(b["left"] >= 0 and b["right"] <= size[0] for b in labels), labels
     # the break never hides a label: every label starts right of the break it follows
     breaks = page.eval_on_selector_all(".row.axis .break", "els => els.map(e => e.getBoundingClientRect().right)")
     for labels in axes:
@@ -514,13 +514,7 @@ def test_the_chart_has_scales_values_on_focus_and_a_legend_that_selects_areas(vi
         scale = [t.strip() for t in panels.nth(n).locator(".yaxis > span").all_inner_texts()]
         assert scale[0] == "0" and len(scale) == 3, scale
         assert float(scale[-1].replace(",", "")) > 0
-        labels = (
-            panels.nth(n)
-            .locator(".yaxis > span")
-            .evaluate_all(
-                "els => els.map(e => { const r = e.getBoundingClientRect(); return {text: e.innerText, left: r.left, right: r.right, top: r.top, bottom: r.bottom}; })"
-            )
-        )
+        labels = panels.nth(n).locator(".yaxis > span").evaluate_all(f"els => els.map({BOX_OF})")
         assert _overlaps(labels) == []
     first_top = panels.nth(0).locator(".yaxis > span").last.inner_text()
     assert first_top != panels.nth(1).locator(".yaxis > span").last.inner_text()

@@ -19,18 +19,15 @@ def number_text(value: float) -> str:
 
 
 def compact_text(value: float) -> Text:
-    """A scale label short enough for the chart's axis: 12k / 1.2万, 3M / 300万, 3G / 30亿."""
+    """A scale label short enough for the chart's axis: 25k / 2.5万, 3M / 300万, 3G / 30亿 (plain below 10,000)."""
 
     def short(number: float, units: tuple[tuple[float, str], ...]) -> str:
         for size, suffix in units:
-            if abs(number) >= size:
+            if abs(number) >= max(size, 1e4):
                 return f"{number / size:.3g}{suffix}"
         return number_text(number)
 
-    return Text(
-        short(value, ((1e8, "亿"), (1e4, "万"))),
-        short(value, ((1e9, "G"), (1e6, "M"), (1e4, "k"))),
-    )
+    return Text(short(value, ((1e8, "亿"), (1e4, "万"))), short(value, ((1e9, "G"), (1e6, "M"), (1e3, "k"))))
 
 
 @dataclass(frozen=True)
@@ -372,7 +369,7 @@ class OverviewPeriod:
 
 @dataclass(frozen=True)
 class Layout:
-    """A layout of the page (timeline.css): its number (the ticks' and titles' level) and its smallest viewport width."""
+    """A layout of the page (timeline.css): its number (the level of ticks and titles) and its least viewport width."""
 
     number: int
     width: int

@@ -396,6 +396,10 @@
   setLanguage(/^zh\b/i.test(navigator.language || "") ? "zh" : "en");
   render();
   fromHash();
+  // For the benchmark: when the first screen and the first chunk of the list are built and painted.
+  requestAnimationFrame(function () {
+    root.setAttribute("data-first-render-ms", String(Math.round(performance.now())));
+  });
   // The browser's own jump to the fragment at load moves focus back to the body: focus again after it.
   window.addEventListener("load", function () {
     setTimeout(function () {
