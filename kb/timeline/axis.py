@@ -1,29 +1,35 @@
-"""Geometry of the page: the broken time axis, where each mark sits on it, and the statistics strips."""
+"""Geometry of the page: the broken time axis, its labels in each layout, and where each mark sits on it."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ..namespaces import CQ
-from .model import STAT_HEIGHT, AxisSegment, AxisTick, DateInfo, EffectivePeriod, Mark, Piece, StatisticPoint, Text
+from .model import AxisSegment, AxisTick, DateInfo, EffectivePeriod, Mark, Piece, Text
 
 APPROXIMATE = CQ + "ApproximateDate"
 # Days between two dates beyond which the axis is broken into separate segments.
 AXIS_BREAK_DAYS = 45
 # Share of the axis width left empty between two segments (where the break mark is drawn).
 AXIS_GAP = 3.0
-# Minimum distance between two labelled ticks, in % of the axis width.
-TICK_LABEL_WIDTH = 5.0
+# The layouts of the page: from which viewport width each applies and the narrowest track it has then (the
+# phone layout below 700 px, timeline.css; then two columns). A tick is labelled in a layout when its label fits.
+LAYOUTS = ((0, 280.0), (700, 390.0), (1000, 620.0), (1300, 820.0), (1400, 920.0))
+LAYOUT_TRACK_PX = tuple(track for _, track in LAYOUTS)
+# Room a tick label needs in px (the widest, "11月30日" at the axis's font size, plus a gap).
+TICK_LABEL_PX = 62.0
+# Room the long title of a segment needs in px ("2020年1月25日—2月18日"); below it the short one is shown.
+TITLE_PX = 200.0
+# Label every n-th day: each step divides the next, so a wider layout only adds labels between the others.
+TICK_STEPS = (1, 2, 4, 8, 16, 32, 64)
 # How many days an open span (no end known) is drawn before it fades out.
 OPEN_DAYS = 3.0
 # Ends drawn as a cap: stated, by a later measure, or possibly by a blanket repeal (kb.periods.Basis as CSS).
 # Where the sources' coverage ends there is no cap: the unknown span after it says so.
 CAPPED = ("stated-end", "ended-by", "superseded-by", "possibly-ended")
-# Points of one statistic and area further apart than this are not joined by a line.
-STAT_LINE_DAYS = 7
 
 
 @dataclass
@@ -75,20 +81,35 @@ class Axis:
 
     def _with_ticks(self, segment: AxisSegment) -> AxisSegment:
         days = (segment.end - segment.start).days
-        per_day = segment.width / days
-        step = next((k for k in (1, 2, 3, 5, 7, 14, 28) if per_day * k >= TICK_LABEL_WIDTH), 28)
+        # The step of each layout: the smallest whose labels, left-aligned on their day, keep TICK_LABEL_PX apart.
+        steps = []
+        for track in LAYOUT_TRACK_PX:
+            per_day = track * segment.width / 100 / days
+            steps.append(next((k for k in TICK_STEPS if per_day * k >= TICK_LABEL_PX), 0))
         ticks = []
         for n in range(days):
             day = segment.start + timedelta(days=n)
-            major = n % step == 0
+            level = 0
+            for number, (step, track) in enumerate(zip(steps, LAYOUT_TRACK_PX, strict=True), start=1):
+                room = (days - n) * track * segment.width / 100 / days
+                if step and n % step == 0 and room >= TICK_LABEL_PX:
+                    level = number
+                    break
             label = Text(f"{day.month}月{day.day}日", f"{day.day} {day:%b}")
-            ticks.append(AxisTick(self.x_in(segment, day, 0.5), day.isoformat(), label, major))
+            ticks.append(AxisTick(self.x_in(segment, day, 0.0), day.isoformat(), label, level))
         first, last = segment.start, segment.end - timedelta(days=1)
         title = Text(
             f"{first.year}年{first.month}月{first.day}日—{last.month}月{last.day}日",
             f"{first.day} {first:%b} – {last.day} {last:%b} {last.year}",
         )
-        return AxisSegment(segment.start, segment.end, segment.left, segment.width, tuple(ticks), title)
+        months_en = f"{first:%b}" if first.month == last.month else f"{first:%b}–{last:%b}"
+        months_zh = f"{first.month}" if first.month == last.month else f"{first.month}—{last.month}"
+        short = Text(f"{last.year}年{months_zh}月", f"{months_en} {last.year}")
+        fits = [n for n, track in enumerate(LAYOUT_TRACK_PX, start=1) if track * segment.width / 100 >= TITLE_PX]
+        title_level = fits[0] if fits else len(LAYOUT_TRACK_PX) + 1
+        return AxisSegment(
+            segment.start, segment.end, segment.left, segment.width, tuple(ticks), title, short, title_level
+        )
 
     @staticmethod
     def x_in(segment: AxisSegment, day: date, offset: float) -> float:
@@ -155,24 +176,3 @@ def stack_rows(xs: list[tuple[str, float]]) -> dict[str, int]:
         rows[key] = used[x]
         used[x] += 1
     return rows
-
-
-def strip_layout(
-    members: list[StatisticPoint],
-) -> tuple[list[StatisticPoint], list[tuple[float, float, float, float]], float, dict[str, list[StatisticPoint]]]:
-    """One statistic's points placed in its strip (y from its maximum), the lines joining each area's points."""
-    inner = STAT_HEIGHT - 8
-    maximum = max((p.value for p in members), default=0.0) or 1.0
-    placed = [
-        replace(p, y=round(4 + inner - inner * max(p.value, 0.0) / maximum, 2))
-        for p in sorted(members, key=lambda p: (p.date, p.iri))
-    ]
-    lines = []
-    per_area: dict[str, list[StatisticPoint]] = defaultdict(list)
-    for point in placed:
-        per_area[point.area.iri if point.area else ""].append(point)
-    for area_points in per_area.values():
-        for a, b in zip(area_points, area_points[1:], strict=False):
-            if 0 < (b.date - a.date).days <= STAT_LINE_DAYS:
-                lines.append((a.x, a.y, b.x, b.y))
-    return placed, lines, maximum, per_area

@@ -5,27 +5,29 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pyoxigraph as ox
 
 from ..namespaces import CQ
 from ..project import Project
-from .axis import Axis, mark_of, strip_layout
+from .axis import LAYOUTS, Axis, mark_of
+from .chart import charts_of
 from .model import (
+    ChangeMarker,
     DateInfo,
     EffectivePeriod,
     FilterOption,
+    Layout,
     LinkedMeasure,
     ParameterValue,
     QuoteInContext,
-    StatisticPoint,
-    StatisticSeries,
     Text,
     TimelineContext,
     TimelineMeasure,
 )
+from .overview import overview_of
 from .rows import (
     Row,
     Rows,
@@ -42,10 +44,24 @@ from .rows import (
 )
 from .search import build_char_map, fold
 
-# Statistics with at least this many observations get their own visible strip; the rest are folded.
+# Statistics with at least this many observations get a chart; the rest are listed with their values.
 STAT_VISIBLE_MIN = 3
 # Ids the page itself uses: a measure never gets one of them as its permalink.
-PAGE_IDS = ("tl-main", "tl-filters", "tl-search", "tl-chart", "tl-measures", "tl-announcements", "tl-statistics")
+PAGE_IDS = (
+    "tl-main",
+    "tl-filters",
+    "tl-search",
+    "tl-chart",
+    "tl-measures",
+    "tl-announcements",
+    "tl-statistics",
+    "tl-overview",
+    "tl-between",
+    "tl-lanes",
+    "tl-timeline",
+)
+# Links drawn on the earlier measure's bar, where the later one changed it (implements is not a change).
+DRAWN_LINKS = ("ends", "replaces", "amends", "restates", "relaxes", "tightens")
 # Change links: the effect on the earlier measure, and the optional direction stated beside it.
 EFFECTS = tuple(CQ + name for name in ("ends", "replaces", "amends", "restates", "implements"))
 DIRECTIONS = (CQ + "relaxes", CQ + "tightens")
@@ -199,11 +215,15 @@ def _links(inputs: _Inputs, iri: str, own: dict[str, list[str]]) -> list[LinkedM
         inverse = inputs.inverse_of.get(prop)
         return vocab.labels.get(inverse or "", Text("", f"inverse of {slug_of(prop)}"))
 
+    own_period = inputs.periods.get(iri)
+    own_start = own_period.start.day if own_period and own_period.start else None
     links = []
     for (incoming, other), props in groups.items():
         directions = [p for p in props if p in DIRECTIONS]
         effects = [p for p in props if p not in DIRECTIONS] or directions
         shown = [d for d in directions if d not in effects]
+        period = inputs.periods.get(other)
+        later_start = (period.start.day if period and period.start else None) if incoming else own_start
         for effect in effects:
             links.append(
                 LinkedMeasure(
@@ -214,10 +234,20 @@ def _links(inputs: _Inputs, iri: str, own: dict[str, list[str]]) -> list[LinkedM
                     directions=tuple(relation(d, incoming) for d in shown),
                     direction_keys=" ".join(_local(d) for d in shown),
                     incoming=incoming,
-                    period=inputs.periods.get(other),
+                    period=period,
+                    day=later_start,
                 )
             )
     return links
+
+
+def _markers(axis: Axis, links: list[LinkedMeasure]) -> tuple[ChangeMarker, ...]:
+    """The changes to draw on a measure's bar: each later measure that changed it, on the day it did."""
+    return tuple(
+        ChangeMarker(link.effect, axis.x(link.day), link.target, link.relation, link.day)
+        for link in sorted(links, key=lambda lk: (lk.day or date.min, lk.target.slug))
+        if link.incoming and link.on_page and link.day is not None and link.effect in DRAWN_LINKS
+    )
 
 
 def _measure(inputs: _Inputs, axis: Axis, row: Row) -> TimelineMeasure:
@@ -235,6 +265,10 @@ def _measure(inputs: _Inputs, axis: Axis, row: Row) -> TimelineMeasure:
     places = vocab.terms(own.get(CQ + "appliesTo", []))
     place_keys = {t.slug for t in places} | {slug_of(a) for p in places for a in inputs.ancestors.get(p.iri, ())}
     label = vocab.labels.get(iri, Text("", slug_of(iri)))
+    links = _links(inputs, iri, own)
+    mark = mark_of(axis, period, (announced, in_from, in_until), cover)
+    if mark.drawn:
+        mark = replace(mark, changes=_markers(axis, links))
     searchable = [label.zh, label.en, *(q.text for q in quotes), *(t.label.zh + " " + t.label.en for t in places)]
     return TimelineMeasure(
         id=vocab.slugs[iri],
@@ -253,30 +287,16 @@ def _measure(inputs: _Inputs, axis: Axis, row: Row) -> TimelineMeasure:
         targets=vocab.terms(own.get(CQ + "targetGroup", [])),
         documents=vocab.terms(own.get(CQ + "cites", [])),
         parameters=inputs.parameters.get(iri, []),
-        links=_links(inputs, iri, own),
+        links=links,
         sources=vocab.terms(source_iris),
         quotes=quotes,
         comment=row["comment_en"] or "",
-        mark=mark_of(axis, period, (announced, in_from, in_until), cover),
+        mark=mark,
         lane_category=categories[0].slug if categories else "none",
         lane_place=places[0].slug if places else "none",
         place_keys=sorted(place_keys),
         search_text="\n".join(searchable),
     )
-
-
-def _series(vocab: Vocabulary, points: list[StatisticPoint]) -> list[StatisticSeries]:
-    """One strip per statistic, the strips with most observations first."""
-    by_statistic: dict[str, list[StatisticPoint]] = defaultdict(list)
-    for point in points:
-        by_statistic[point.statistic.iri].append(point)
-    series = []
-    for members in by_statistic.values():
-        placed, lines, maximum, per_area = strip_layout(members)
-        areas = vocab.terms(per_area.keys() - {""})
-        series.append(StatisticSeries(placed[0].statistic, placed, lines, maximum, placed[0].unit, areas))
-    series.sort(key=lambda s: (-len(s.points), s.statistic.label.en))
-    return series
 
 
 def _options(vocab: Vocabulary, iris: Iterable[str]) -> list[FilterOption]:
@@ -307,6 +327,34 @@ def _lanes(inputs: _Inputs, measures: list[TimelineMeasure], categories: list[Fi
     }
 
 
+def _script_measure(m: TimelineMeasure) -> list[str]:
+    """What the script filters and lanes a measure by, in page order: the list itself is in the page's HTML."""
+    return [
+        m.id,
+        m.label.zh,
+        m.label.en,
+        " ".join(c.slug for c in m.categories),
+        " ".join(p.slug for p in m.places),
+        " ".join(m.place_keys),
+        m.strength.slug.lower() if m.strength else "",
+        m.lane_category,
+        m.lane_place,
+        m.search_text,
+    ]
+
+
+def _script_changes(rows: list[Row], index: dict[str, int]) -> list[list[object]]:
+    """The rows of changes-between as [day, change, measure, by, basis]; measures by their place in the list."""
+    found: list[list[object]] = []
+    for row in rows:
+        measure = index.get(str(row["measure"]))
+        if measure is None or not row["day"]:
+            continue
+        by = index.get(str(row["by"]), -1) if row["by"] else -1
+        found.append([str(row["day"])[:10], str(row["change"]), measure, by, row["basis"] or ""])
+    return found
+
+
 def build_context(store: ox.Store, project: Project) -> TimelineContext:
     """Query the store and lay the results out as the typed context of the page."""
     return context_of(Rows.read(store), project)
@@ -329,19 +377,24 @@ def context_of(rows: Rows, project: Project) -> TimelineContext:
 
     events = events_of(vocab, axis, rows.announcements, events_per_announcement)
     statistics = statistic_points(vocab, axis, rows.statistics)
-    series = _series(vocab, statistics)
+    charts = charts_of(statistics)
     category_options = _options(vocab, (c.iri for m in measures for c in m.categories))
     script = {
         "chars": char_map,
         "ancestors": {slug_of(p): sorted(slug_of(a) for a in a_set) for p, a_set in inputs.ancestors.items() if a_set},
+        "measures": [_script_measure(m) for m in measures],
+        "changes": _script_changes(rows.changes, {m.iri: n for n, m in enumerate(measures)}),
     }
     return TimelineContext(
         title=TITLE,
         measures=measures,
         events=events,
-        series=[s for s in series if len(s.points) >= STAT_VISIBLE_MIN],
-        folded_series=[s for s in series if len(s.points) < STAT_VISIBLE_MIN],
+        charts=[c for c in charts if len(c.points) >= STAT_VISIBLE_MIN],
+        folded_charts=[c for c in charts if len(c.points) < STAT_VISIBLE_MIN],
         statistics=statistics,
+        overview=overview_of(rows.changes, measures, axis.segments),
+        first_day=axis.segments[0].start,
+        last_day=axis.segments[-1].end,
         segments=axis.segments,
         breaks=axis.breaks(),
         categories=category_options,
@@ -350,4 +403,5 @@ def context_of(rows: Rows, project: Project) -> TimelineContext:
         lanes_json=json_for_script(_lanes(inputs, measures, category_options)),
         script_json=json_for_script(script),
         event_rows=max([e.stack for e in events], default=0) + 1,
+        layouts=tuple(Layout(n, width) for n, (width, _) in enumerate(LAYOUTS, start=1)),
     )

@@ -6,15 +6,30 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-# Height of one statistics strip in px (the template draws the SVG at this height).
-STAT_HEIGHT = 44
+# Height of one statistics panel in px (the template draws its SVG at this height).
+STAT_HEIGHT = 120
 
 
 def number_text(value: float, qualifier: str = "") -> str:
     """A number as the page prints it: thousands separated, no trailing zeros, after the symbol of its qualifier
-    when the value is a bound or approximate (> 140,000, ≤ 9, ≈ 1,000)."""
+    when the value is a bound or approximate (> 140,000, ≤ 9, ≈ 1,000).
+
+    The one formatting of a statistic's value: the chart's labels, the tables and the hover values all use it.
+    """
     number = f"{value:,.0f}" if value == int(value) else f"{value:,.2f}".rstrip("0").rstrip(".")
     return f"{qualifier} {number}" if qualifier else number
+
+
+def compact_text(value: float) -> Text:
+    """A scale label short enough for the chart's axis: 25k / 2.5万, 3M / 300万, 3G / 30亿 (plain below 10,000)."""
+
+    def short(number: float, units: tuple[tuple[float, str], ...]) -> str:
+        for size, suffix in units:
+            if abs(number) >= max(size, 1e4):
+                return f"{number / size:.3g}{suffix}"
+        return number_text(number)
+
+    return Text(short(value, ((1e8, "亿"), (1e4, "万"))), short(value, ((1e9, "G"), (1e6, "M"), (1e3, "k"))))
 
 
 @dataclass(frozen=True)
@@ -117,6 +132,8 @@ class LinkedMeasure:
     direction_keys: str = ""
     incoming: bool = False
     period: EffectivePeriod | None = None
+    # The day of the change: the effective start of the later of the two measures (None when not known).
+    day: date | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +158,17 @@ class Piece:
 
 
 @dataclass(frozen=True)
+class ChangeMarker:
+    """A change link drawn on the earlier measure's bar: on the day the later measure changed it, pointing to it."""
+
+    effect: str
+    x: float
+    target: Term
+    relation: Text
+    day: date
+
+
+@dataclass(frozen=True)
 class Mark:
     """How a measure is drawn: its status spans as pieces and a cap where its period ends; none if no date is known."""
 
@@ -150,6 +178,7 @@ class Mark:
     cap_x: float
     approximate: bool
     sort_date: date
+    changes: tuple[ChangeMarker, ...] = ()
 
     @property
     def drawn(self) -> bool:
@@ -226,16 +255,16 @@ class StatisticPoint:
         return number_text(self.value, self.qualifier)
 
 
-@dataclass
-class StatisticSeries:
-    """One strip of the chart: every observation of one statistic, joined per area."""
+@dataclass(frozen=True)
+class AreaSeries:
+    """One area's observations of one statistic in a panel: its colour, its points and the lines joining them."""
 
-    statistic: Term
-    points: list[StatisticPoint]
-    lines: list[tuple[float, float, float, float]]
+    key: str
+    area: Term | None
+    colour: int
+    points: tuple[StatisticPoint, ...]
+    lines: tuple[tuple[float, float, float, float], ...]
     maximum: float
-    unit: Text
-    areas: list[Term]
 
     @property
     def max_text(self) -> str:
@@ -243,16 +272,62 @@ class StatisticSeries:
 
 
 @dataclass(frozen=True)
+class ScaleTick:
+    """A labelled value of a panel's y axis, `y` px from the top of the plot."""
+
+    y: float
+    value: float
+    label: Text
+
+
+@dataclass(frozen=True)
+class StatisticPanel:
+    """Areas of one statistic that share a scale (their maxima within SCALE_RATIO of each other): one y axis."""
+
+    id: str
+    series: tuple[AreaSeries, ...]
+    top: float
+    ticks: tuple[ScaleTick, ...]
+
+    @property
+    def top_text(self) -> str:
+        return number_text(self.top)
+
+
+@dataclass
+class StatisticChart:
+    """One statistic: a panel per scale, each with its own labelled y axis, and a legend of its areas."""
+
+    statistic: Term
+    unit: Text
+    panels: list[StatisticPanel]
+    points: list[StatisticPoint]
+
+    @property
+    def areas(self) -> int:
+        return sum(len(p.series) for p in self.panels)
+
+
+@dataclass(frozen=True)
 class AxisTick:
+    """A day on the axis; `level` is the narrowest layout whose labels include it (1 phone … 4 wide; 0 none)."""
+
     x: float
     iso: str
     label: Text
-    major: bool
+    level: int
+
+    @property
+    def major(self) -> bool:
+        return self.level > 0
 
 
 @dataclass(frozen=True)
 class AxisSegment:
-    """A stretch of consecutive days drawn to scale; segments are separated by a break mark."""
+    """A stretch of consecutive days drawn to scale; segments are separated by a break mark.
+
+    `title` is shown from layout `title_level` on, `short` below it (the two never collide in one layout).
+    """
 
     start: date
     end: date
@@ -260,6 +335,47 @@ class AxisSegment:
     width: float
     ticks: tuple[AxisTick, ...]
     title: Text
+    short: Text = Text("", "")
+    title_level: int = 1
+
+
+@dataclass(frozen=True)
+class OverviewEntry:
+    """One kind of change on one day in the overview: the measures (the first few named) and how many in all."""
+
+    kind: str
+    label: Text
+    measures: tuple[Term, ...]
+    count: int
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.measures)
+
+
+@dataclass(frozen=True)
+class OverviewDay:
+    day: date
+    entries: tuple[OverviewEntry, ...]
+
+
+@dataclass(frozen=True)
+class OverviewPeriod:
+    """The key changes of one period of the axis, day by day."""
+
+    title: Text
+    start: date
+    end: date
+    days: tuple[OverviewDay, ...]
+    totals: tuple[OverviewEntry, ...]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A layout of the page (timeline.css): its number (the level of ticks and titles) and its least viewport width."""
+
+    number: int
+    width: int
 
 
 @dataclass(frozen=True)
@@ -276,9 +392,12 @@ class TimelineContext:
     title: Text
     measures: list[TimelineMeasure]
     events: list[TimelineEvent]
-    series: list[StatisticSeries]
-    folded_series: list[StatisticSeries]
+    charts: list[StatisticChart]
+    folded_charts: list[StatisticChart]
     statistics: list[StatisticPoint]
+    overview: list[OverviewPeriod]
+    first_day: date
+    last_day: date
     segments: list[AxisSegment]
     breaks: list[float]
     categories: list[FilterOption]
@@ -287,6 +406,7 @@ class TimelineContext:
     lanes_json: str
     script_json: str
     event_rows: int
+    layouts: tuple[Layout, ...] = ()
     stat_height: int = STAT_HEIGHT
 
 

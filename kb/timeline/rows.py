@@ -15,7 +15,7 @@ from ..derive import BASIS_CONCEPTS, STATUS_CONCEPTS
 from ..evidence import SourceTexts, normalise
 from ..periods import Status
 from ..project import Project
-from ..query import run_query
+from ..query import get_named_query, run_query
 from .axis import Axis, stack_rows
 from .model import (
     EffectivePeriod,
@@ -32,6 +32,10 @@ from .model import (
 
 # The feeds are plumbing, not user questions: they live apart from kb/queries/*.rq and `kb query --list`.
 QUERY_DIR = Path(__file__).resolve().parent.parent / "queries" / "timeline"
+# The overview and the "what changed between two days" view show what this user question answers, by design:
+# the page runs it once over every day and filters its rows by day and place (tests/test_timeline_browser.py
+# proves the view lists what `kb query changes-between` lists).
+CHANGES_QUESTION = "changes-between"
 UNITS = {
     "NUM": ("", ""),
     "PERCENT": ("%", "%"),
@@ -71,6 +75,7 @@ class Rows:
     sources: list[Row]
     periods: list[Row]
     spans: list[Row]
+    changes: list[Row] = field(default_factory=list)
 
     @classmethod
     def read(cls, store: ox.Store) -> Rows:
@@ -90,7 +95,14 @@ class Rows:
             sources=feed(store, "sources"),
             periods=feed(store, "periods"),
             spans=sorted(feed(store, "spans"), key=lambda r: (r["measure"] or "", r["from"] or "", r["until"] or "")),
+            changes=changes(store),
         )
+
+
+def changes(store: ox.Store) -> list[Row]:
+    """Every row of the changes-between question, over every day (its own order: day, change, measure, by)."""
+    question = get_named_query(CHANGES_QUESTION)
+    return run_query(store, question.text, {"from": date.min.isoformat(), "to": date.max.isoformat()}).records()
 
 
 def slug_of(iri: str) -> str:

@@ -21,7 +21,7 @@ from samples import PERIODS_TTL, ROOT, SAMPLE_TTL, XSS_TTL, chromium
 from kb.cli import main
 
 if TYPE_CHECKING:  # imported where the browser starts, so that collecting the tests stays fast
-    from playwright.sync_api import Browser, Dialog, Route
+    from playwright.sync_api import Browser, Dialog, Route, ViewportSize
 
 ARTIFACTS = ROOT / "test-artifacts"
 AXE_CACHE = Path(os.environ.get("KB_TEST_CACHE", Path.home() / ".cache" / "cq-covid-kb")) / "npm"
@@ -77,11 +77,19 @@ def real_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Visit:
     """A page opened from file:// with every request routed, logged, and refused unless file://."""
 
-    def __init__(self, browser: Browser, path: Path, javascript: bool = True, fragment: str = "") -> None:
+    def __init__(
+        self,
+        browser: Browser,
+        path: Path,
+        javascript: bool = True,
+        fragment: str = "",
+        size: tuple[int, int] = (1400, 900),
+    ) -> None:
         self.requests: list[str] = []
         self.dialogs: list[str] = []
         self.errors: list[str] = []
-        self.context = browser.new_context(java_script_enabled=javascript, viewport={"width": 1400, "height": 900})
+        viewport: ViewportSize = {"width": size[0], "height": size[1]}
+        self.context = browser.new_context(java_script_enabled=javascript, viewport=viewport)
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("dialog", self._dialog)
@@ -186,7 +194,7 @@ def test_language_switch(visit: OpenPage, sample_page: Path) -> None:
     shown.page.click("#tl-lang")
     assert shown.page.evaluate("document.documentElement.lang") == "zh"
     assert title.inner_text().strip() == "中心城区各区实行一天一次的区域核酸检测"
-    assert "措施" in shown.page.locator("#tl-measures-heading").inner_text()
+    assert "措施" in shown.page.locator("#tl-timeline-heading").inner_text()
     assert shown.page.locator("#tl-category option").first.inner_text() == "全部类别"
     shown.page.click("#tl-lang")
     assert title.inner_text().strip() == "one area PCR test a day in the central districts"
@@ -342,3 +350,252 @@ def test_axe_finds_no_violations_in_chinese(visit: OpenPage, sample_page: Path, 
     shown.page.click("#t-daily-testing summary")
     shown.page.add_script_tag(path=str(axe_script))
     assert shown.page.evaluate(AXE_RUN) == []
+
+
+# ---------------------------------------------------------------- issue 15: the page people read, at both sizes
+
+DESKTOP, PHONE = (1440, 900), (390, 844)
+SIZES = [pytest.param(DESKTOP, id="desktop"), pytest.param(PHONE, id="phone")]
+# A label's text and box, and the boxes of every label shown on each axis (tick labels and segment titles).
+BOX_OF = """e => { const r = e.getBoundingClientRect();
+  return {text: e.innerText.replace(/\\s+/g, ' '), left: r.left, right: r.right, top: r.top, bottom: r.bottom}; }"""
+AXIS_LABELS = f"""() => Array.from(document.querySelectorAll('.row.axis')).map(axis =>
+  Array.from(axis.querySelectorAll('.tick > .lab, .segment-title'))
+    .filter(e => getComputedStyle(e).display !== 'none' && e.getClientRects().length).map({BOX_OF}))"""
+
+
+def _overlaps(boxes: list[dict]) -> list[tuple[str, str]]:
+    return [
+        (a["text"], b["text"])
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if a["left"] < b["right"] - 0.5
+        and b["left"] < a["right"] - 0.5
+        and a["top"] < b["bottom"] - 0.5
+        and b["top"] < a["bottom"] - 0.5
+    ]
+
+
+def _screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_first_screen_shows_the_overview_with_measures(visit, real_page: Path, size: tuple[int, int]) -> None:
+    shown = visit(real_page, size=size)
+    page = shown.page
+    _screenshot(page, f"timeline-{size[0]}x{size[1]}.png")
+    links = page.eval_on_selector_all(
+        "#tl-overview a[href^='#']",
+        "els => els.map(e => ({href: e.getAttribute('href'), top: e.getBoundingClientRect().top,"
+        " bottom: e.getBoundingClientRect().bottom, visible: e.offsetParent !== null}))",
+    )
+    measure_ids = set(
+        page.evaluate("JSON.parse(document.getElementById('tl-data').textContent).measures.map(m => m[0])")
+    )
+    first_screen = [a for a in links if a["visible"] and a["bottom"] <= size[1] and a["href"][1:] in measure_ids]
+    assert len(first_screen) >= 3, links[:5]
+    # an overview link opens the measure it names
+    page.click(f"#tl-overview a[href='{first_screen[0]['href']}']")
+    page.wait_for_function(f"document.getElementById('{first_screen[0]['href'][1:]}').querySelector('details').open")
+    assert shown.network() == [] and shown.errors == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("language", ["en", "zh", "no-js"])
+def test_axis_labels_never_overlap_and_nothing_scrolls_sideways(visit, real_page: Path, size, language) -> None:
+    shown = visit(real_page, size=size, javascript=language != "no-js")
+    page = shown.page
+    if language == "zh":
+        page.click("#tl-lang")
+        assert page.evaluate("document.documentElement.lang") == "zh"
+    axes = page.evaluate(AXIS_LABELS)
+    assert len(axes) == 2  # the measures' axis and the chart's
+    for labels in axes:
+        assert len(labels) >= 4, labels  # both segment titles and at least a tick label each
+        assert _overlaps(labels) == []
+        assert all(b["left"] >= 0 and b["right"] <= size[0] for b in labels), labels
+    # the break never hides a label: every label starts right of the break it follows
+    breaks = page.eval_on_selector_all(".row.axis .break", "els => els.map(e => e.getBoundingClientRect().right)")
+    for labels in axes:
+        for b in labels:
+            assert not any(b["left"] < right - 1 < b["right"] for right in breaks), (b, breaks)
+    if language == "zh":
+        assert any(b["text"].startswith("11月") for b in axes[0]), axes[0]
+    assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
+    page.evaluate("document.querySelector('#tl-chart').scrollIntoView()")
+    assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
+    if language != "no-js":
+        page.evaluate("document.querySelector('li.m details').open = true")
+        assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
+    _screenshot(page, f"timeline-axis-{language}-{size[0]}x{size[1]}.png")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_axis_sticks_and_lane_headings_stay_above_the_bars(visit, real_page: Path, size) -> None:
+    shown = visit(real_page, size=size)
+    page = shown.page
+    page.evaluate("document.querySelectorAll('#tl-lanes li.m')[20].scrollIntoView()")
+    axis = page.eval_on_selector(".timeline > .axis", "e => e.getBoundingClientRect().top")
+    assert abs(axis) < 1
+    heading = page.eval_on_selector_all(
+        "#tl-lanes .lane h3",
+        "els => els.map(e => e.getBoundingClientRect()).filter(r => r.top < innerHeight && r.bottom > 0)"
+        ".map(r => ({top: r.top, x: r.left + r.width - 5, y: r.top + r.height / 2}))",
+    )[0]
+    axis_bottom = page.eval_on_selector(".timeline > .axis", "e => e.getBoundingClientRect().bottom")
+    assert heading["top"] >= axis_bottom - 1
+    # what is painted at the heading is the heading, not a bar under it
+    hit = page.evaluate(f"document.elementFromPoint({heading['x']}, {heading['y']}).closest('h3') !== null")
+    assert hit
+
+
+DAILY = "central-daily-area-testing"
+ENDED_BY = "no-area-wide-testing-by-administrative-region-30-nov"
+
+
+def _tick_left(page, day: str) -> float:
+    return page.eval_on_selector(f".timeline > .axis .tick[data-day='{day}']", "e => e.getBoundingClientRect().left")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_daily_testing_is_drawn_as_a_range_that_ends_when_the_later_measures_end_it(
+    visit, real_page: Path, size
+) -> None:
+    shown = visit(real_page, size=size, fragment=f"#{DAILY}")
+    page = shown.page
+    bars = page.locator(f"#{DAILY} .track .sp").evaluate_all(BAR_STYLES)
+    start, end = min(b["left"] for b in bars), max(b["right"] for b in bars)
+    day_px = _tick_left(page, "2022-11-10") - _tick_left(page, "2022-11-09")
+    assert abs(start - _tick_left(page, "2022-11-09")) < 1.5  # from the announcement, 9 Nov
+    assert abs(end - _tick_left(page, "2022-11-30")) < 1.5  # to 29 Nov inclusive: the 30 Nov measures end it
+    assert end - start > 15 * day_px  # a range, not a dot
+    (cap,) = page.locator(f"#{DAILY} .track .cap").evaluate_all(BAR_STYLES)
+    assert cap["cls"] == "cap b-ended-by" and abs(cap["left"] + 1.5 - end) < 2
+    assert "ended by measure:" in page.locator(f"#{DAILY} .bound-until").inner_text()
+    _screenshot(page, f"timeline-daily-testing-{size[0]}x{size[1]}.png")
+
+
+def test_a_change_link_is_drawn_on_the_axis_dated_in_the_details_and_navigable(visit, real_page: Path) -> None:
+    shown = visit(real_page, fragment=f"#{DAILY}")
+    page = shown.page
+    marker = page.locator(f"#{DAILY} .track .chg[data-target='{ENDED_BY}']")
+    assert marker.get_attribute("data-day") == "2022-11-30"
+    box = marker.bounding_box()
+    assert box is not None and abs(box["x"] + box["width"] / 2 - _tick_left(page, "2022-11-30")) < 2
+    # dated in the details: the link to the later measure says on which day it ended this one
+    link = page.locator(
+        f"#{DAILY} li.link[data-way='in'][data-effect='ends']", has=page.locator(f"a[href='#{ENDED_BY}']")
+    )
+    assert link.locator("time.link-day").inner_text() == "2022-11-30"
+    marker.click()
+    page.wait_for_function(f"location.hash === '#{ENDED_BY}'")
+    page.wait_for_function(f"document.getElementById('{ENDED_BY}').querySelector('details').open")
+    assert page.evaluate("document.activeElement.closest('li.m').id") == ENDED_BY
+    assert shown.network() == [] and shown.errors == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_chart_has_scales_values_on_focus_and_a_legend_that_selects_areas(visit, real_page: Path, size) -> None:
+    shown = visit(real_page, size=size)
+    page = shown.page
+    chart = page.locator("#chart-new-confirmed-cases")
+    chart.scroll_into_view_if_needed()
+    panels = chart.locator(".row.stat")
+    assert panels.count() >= 2  # Chongqing (up to 109) and the districts (up to 30) do not share a scale
+    for n in range(panels.count()):
+        scale = [t.strip() for t in panels.nth(n).locator(".yaxis > span").all_inner_texts()]
+        assert scale[0] == "0" and len(scale) == 3, scale
+        assert float(scale[-1].replace(",", "")) > 0
+        labels = panels.nth(n).locator(".yaxis > span").evaluate_all(f"els => els.map({BOX_OF})")
+        assert _overlaps(labels) == []
+    first_top = panels.nth(0).locator(".yaxis > span").last.inner_text()
+    assert first_top != panels.nth(1).locator(".yaxis > span").last.inner_text()
+    point = panels.nth(0).locator("a.pt").first
+    value = point.locator("text.val")
+    assert not value.is_visible()
+    point.focus()
+    assert value.is_visible()
+    shown_value = value.text_content() or ""
+    iri = point.locator("circle").get_attribute("data-iri")
+    (row,) = [
+        r
+        for r in page.locator("#tl-statistics tbody tr").all()
+        if (r.get_attribute("id") or "") == point.get_attribute("href")[1:]
+    ]
+    assert shown_value.split(" · ")[0] in (row.text_content() or "") and iri
+    # the legend names each area with its colour; unticking one hides its series
+    box = panels.nth(1).locator("input[data-series]").first
+    series = panels.nth(1).locator(f".series[data-series='{box.get_attribute('data-series')}']")
+    assert series.is_visible()
+    box.uncheck()
+    assert not series.is_visible()
+    _screenshot(page, f"timeline-chart-{size[0]}x{size[1]}.png")
+
+
+def _changes(params: dict[str, str]) -> list[tuple[str, str]]:
+    from kb.project import Project
+    from kb.query import get_named_query, run_query
+    from kb.store import open_store
+    from kb.timeline import slug_of
+
+    question = get_named_query("changes-between")
+    rows = run_query(open_store(Project(ROOT)), question.text, params).records()
+    return [(slug_of(str(r["measure"])), str(r["change"])) for r in rows]
+
+
+@pytest.mark.parametrize(
+    "fragment, params",
+    [
+        (
+            "#between=2022-11-29,2022-12-01,shapingba",
+            {"from": "2022-11-29", "to": "2022-12-01", "place": "place:shapingba"},
+        ),
+        ("#between=2020-01-01,2020-02-28", {"from": "2020-01-01", "to": "2020-02-28"}),
+    ],
+)
+def test_the_two_day_view_lists_what_changes_between_answers(visit, real_page: Path, fragment, params) -> None:
+    expected = _changes(params)
+    assert expected
+    shown = visit(real_page, fragment=fragment)
+    page = shown.page
+    rows = page.eval_on_selector_all(
+        "#tl-between-result li.change-row", "els => els.map(e => [e.dataset.measure, e.dataset.change])"
+    )
+    assert [tuple(r) for r in rows] == expected
+    assert page.input_value("#tl-from") == params["from"] and page.input_value("#tl-to") == params["to"]
+    assert shown.network() == [] and shown.errors == []
+
+
+def test_the_two_day_view_from_the_form_is_shareable(visit, real_page: Path) -> None:
+    shown = visit(real_page, size=PHONE)
+    page = shown.page
+    page.fill("#tl-from", "2022-11-29")
+    page.fill("#tl-to", "2022-11-30")
+    page.select_option("#tl-between-place", "shapingba")
+    page.click("#tl-between-form button[type=submit]")
+    assert page.evaluate("location.hash") == "#between=2022-11-29,2022-11-30,shapingba"
+    listed = page.eval_on_selector_all("#tl-between-result li.change-row", "els => els.map(e => e.dataset.measure)")
+    assert listed == [m for m, _ in _changes({"from": "2022-11-29", "to": "2022-11-30", "place": "place:shapingba"})]
+    assert "daily" in page.locator("#tl-between-result").inner_text()
+    page.locator("#tl-between-result a").first.click()
+    page.wait_for_function("document.querySelector('li.m.selected details[open]') !== null")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
+    _screenshot(page, "timeline-between-390x844.png")
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_without_javascript_both_languages_are_readable(visit, sample_page: Path, size) -> None:
+    shown = visit(sample_page, javascript=False, size=size)
+    page = shown.page
+    title = page.locator("#t-daily-testing .title")
+    assert title.locator(".l-en").is_visible() and title.locator(".l-zh").is_visible()
+    text = title.inner_text()
+    assert "one area PCR test a day" in text and "中心城区各区实行一天一次的区域核酸检测" in text
+    heading = page.locator("#tl-overview-heading").inner_text()
+    assert "Key changes" in heading and "关键变化" in heading
+    assert not page.locator("#tl-between").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
+    _screenshot(page, f"timeline-nojs-{size[0]}x{size[1]}.png")
+    assert shown.network() == []

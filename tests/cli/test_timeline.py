@@ -133,11 +133,14 @@ def test_every_measure_of_the_kb_is_one_item(real_page: Path, project: Project) 
     }
 
 
-def test_every_dated_statistic_is_one_point_in_the_chart(real_page: Path, project: Project) -> None:
+def test_every_dated_statistic_is_one_point_in_the_chart_or_one_listed_value(real_page: Path, project: Project) -> None:
     query = "SELECT DISTINCT ?o WHERE { ?o a cq:Observation ; cq:statistic ?s ; cq:refDate ?d ; cq:value ?v }"
     observations = {str(r["o"]) for r in run_query(open_store(project), query).records()}
-    points = parse(real_page).with_class("circle", "obs")
-    assert sorted(p["data-iri"] for p in points) == sorted(observations)
+    page = parse(real_page)
+    points = [p["data-iri"] for p in page.with_class("circle", "obs")]
+    listed = [r["data-iri"] for r in page.with_class("tr", "obs-value")]
+    assert points and listed
+    assert sorted(points + listed) == sorted(observations)
 
 
 def test_every_measure_of_the_kb_is_drawn_over_its_period_or_says_it_is_not(real_page: Path, project: Project) -> None:
@@ -223,8 +226,10 @@ def test_sample_axis_is_broken_between_the_two_periods(runner: CliRunner, sample
     out = tmp_path / "t.html"
     render(runner, sample, out)
     page = parse(out)
-    assert len(page.with_class("span", "segment")) == 2
-    assert len(page.with_class("span", "break")) == 1
+    axes = len(page.with_class("div", "axis"))  # the measures' axis and the chart's
+    assert axes == 2
+    assert len(page.with_class("span", "segment")) == 2 * axes
+    assert len(page.with_class("span", "break")) == 1 * axes
     points = page.with_class("circle", "obs")
     assert len(points) == 3
     xs = [float(p["cx"].rstrip("%")) for p in points]
@@ -335,9 +340,9 @@ def test_search_text_is_folded_to_simplified(runner: CliRunner, sample: Project,
     out = tmp_path / "t.html"
     render(runner, sample, out)
     page = parse(out)
-    item = next(a for a in page.with_class("li", "m") if a["id"] == "t-no-mass-testing")
-    assert "不再按行政区域开展全员核酸检测" in item["data-search"]
     data = json.loads(next(s for s in page.scripts if '"chars"' in s))
+    (item,) = [m for m in data["measures"] if m[0] == "t-no-mass-testing"]
+    assert "不再按行政区域开展全员核酸检测" in item[-1]
     assert data["chars"]["區"] == "区" and data["chars"]["檢"] == "检"
 
 
@@ -455,8 +460,10 @@ def test_timeline_package_never_imports_validate_export_or_serve() -> None:
     assert sorted(p.name for p in folder.glob("*.py")) == [
         "__init__.py",
         "axis.py",
+        "chart.py",
         "context.py",
         "model.py",
+        "overview.py",
         "render.py",
         "rows.py",
         "search.py",
@@ -485,3 +492,68 @@ def test_axis_stretch_cuts_at_breaks_and_draws_open_spans_briefly() -> None:
     ((left, width, is_open),) = axis.stretch(date(2022, 11, 20), None)
     assert is_open and abs(left + width - axis.x(date(2022, 11, 20), OPEN_DAYS)) < 0.01
     assert axis.stretch(date(2021, 6, 1), date(2021, 6, 30)) == []
+
+
+def _point(area: str, day: date, value: float):
+    from kb.timeline.model import StatisticPoint, Term, Text
+
+    statistic = Term("https://example.org/stat/s", "s", Text("统计", "statistic"))
+    place = Term(f"https://example.org/place/{area}", area, Text(area, area))
+    return StatisticPoint(
+        f"obs-{area}-{day}", f"https://example.org/obs/{area}/{day}", statistic, place, day, None, "", value,
+        Text("", ""), 50.0, 0.0, "", "",
+    )  # fmt: skip
+
+
+def test_areas_of_very_different_size_get_a_panel_and_a_labelled_scale_each() -> None:
+    from kb.timeline.chart import STAT_HEIGHT, charts_of, nice_top
+
+    points = [
+        _point("chongqing", date(2022, 11, 28), 690.0),
+        _point("chongqing", date(2022, 11, 29), 640.0),
+        _point("yubei", date(2022, 11, 29), 120.0),
+        _point("qijiang", date(2022, 11, 29), 20.0),
+    ]
+    (chart,) = charts_of(points)
+    assert [[s.area.slug for s in p.series if s.area] for p in chart.panels] == [["chongqing", "yubei"], ["qijiang"]]
+    big, small = chart.panels
+    assert (big.top, small.top) == (1000.0, 20.0)
+    assert [t.label.en for t in big.ticks] == ["0", "500", "1,000"] and [t.label.en for t in small.ticks] == [
+        "0",
+        "10",
+        "20",
+    ]
+    assert big.ticks[0].y > big.ticks[-1].y  # 0 at the bottom
+    (chongqing, _) = big.series
+    assert len(chongqing.lines) == 1 and chongqing.colour != big.series[1].colour
+    assert all(0 <= p.y <= STAT_HEIGHT for p in chongqing.points)
+    assert [nice_top(v) for v in (0.0, 7.0, 109.0, 2239.0, 90147.0)] == [1.0, 10.0, 200.0, 2500.0, 100000.0]
+
+
+def test_scale_labels_are_compact_in_both_languages() -> None:
+    from kb.timeline.model import compact_text
+
+    assert compact_text(500.0).en == "500" and compact_text(25000.0).en == "25k"
+    assert compact_text(25000.0).zh == "2.5万" and compact_text(3e9).zh == "30亿" and compact_text(3e9).en == "3G"
+
+
+def test_overview_names_what_started_was_relaxed_and_ended_on_which_day(
+    runner, sample: Project, tmp_path: Path
+) -> None:
+    out = tmp_path / "t.html"
+    render(runner, sample, out)
+    html = out.read_text("utf-8")
+    overview = html[html.index('<section id="tl-overview"') : html.index('<section id="tl-between"')]
+    days = {}
+    for day_markup in overview.split('<span class="ov-day">')[1:]:
+        day = re.search(r'datetime="([\d-]+)"', day_markup).group(1)  # type: ignore[union-attr]
+        days[day] = {
+            kind: re.findall(r'href="#([^"]+)"', entry)
+            for kind, entry in re.findall(r'<li class="k-([a-z-]+)">(.*?)</li>', day_markup, flags=re.S)
+        }
+    assert days["2022-11-10"]["started"] == ["t-daily-testing"]
+    assert days["2022-11-30"]["relaxed"] == ["t-no-mass-testing"]
+    assert days["2022-11-20"]["ended"] == ["t-daily-testing"]
+    assert days["2020-01-30"]["started"] == ["t-2020-briefing"]
+    assert "t-undated" not in overview  # no date known: no day to put it on
+    assert "1 relaxed" in text_of(overview) and "放宽" in zh_text_of(overview)
