@@ -120,15 +120,19 @@ class Visit:
 
 
 class OpenPage(Protocol):
-    def __call__(self, path: Path, javascript: bool = True, fragment: str = "") -> Visit: ...
+    def __call__(
+        self, path: Path, javascript: bool = True, fragment: str = "", size: tuple[int, int] = (1400, 900)
+    ) -> Visit: ...
 
 
 @pytest.fixture
 def visit(browser: Browser) -> Iterator[OpenPage]:
     opened: list[Visit] = []
 
-    def open_page(path: Path, javascript: bool = True, fragment: str = "") -> Visit:
-        opened.append(Visit(browser, path, javascript, fragment))
+    def open_page(
+        path: Path, javascript: bool = True, fragment: str = "", size: tuple[int, int] = (1400, 900)
+    ) -> Visit:
+        opened.append(Visit(browser, path, javascript, fragment, size))
         return opened[-1]
 
     yield open_page
