@@ -446,7 +446,9 @@ def fmt_command(obj: _Context, files: tuple[str, ...], check: bool) -> None:
 
     Prefixes sorted and only those used, subjects in a stable order, `a` then rdfs:label first,
     objects sorted, blank nodes inline, 4-space indent. Comments in the header, above a subject or on
-    a predicate's line are kept; a file with a comment elsewhere is refused and left as it is. No
+    a predicate's line are kept; a section comment (a comment block followed by a blank line) stays
+    above the subjects that follow it, which are sorted within their section only; a file with a
+    comment elsewhere is refused and left as it is. No
     triple is ever dropped: shared blank nodes, blank-node cycles, RDF-star, and anything whose
     canonical form would not parse back to the same graph are refused, as are folders, devices,
     FIFOs and files over 64 MB. Files are replaced atomically, keeping their permissions. Exit 0 when

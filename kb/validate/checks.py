@@ -311,7 +311,9 @@ def _did_you_mean(iri: str, declared: list[str], listed: str | None = None) -> s
     where = f"`kb terms {listed}` lists them" if listed else "docs/modelling.md names the classes and properties"
     if near:
         return f"did you mean {near[0]}?" + (f" ({where})" if listed else "")
-    return f"use one of the declared terms ({where}); a new term is a change to the ontology proposed to the maintainers"
+    return (
+        f"use one of the declared terms ({where}); a new term is a change to the ontology proposed to the maintainers"
+    )
 
 
 def vocabulary_findings(files: Iterable[FileTriples], declared: set[str], locator: Locator) -> list[Finding]:
@@ -325,7 +327,9 @@ def vocabulary_findings(files: Iterable[FileTriples], declared: set[str], locato
             if triple.predicate.value == RDF_TYPE and isinstance(triple.object, ox.NamedNode):
                 used.append(("class", triple.object.value))
             elif isinstance(triple.object, ox.NamedNode) and triple.object.value.startswith(_LOCAL_NAMESPACES):
-                used.append(("unit" if triple.object.value.startswith(PREFIXES["unit"]) else "term", triple.object.value))
+                used.append(
+                    ("unit" if triple.object.value.startswith(PREFIXES["unit"]) else "term", triple.object.value)
+                )
             for kind, iri in used:
                 if iri in declared or (iri.startswith(STANDARD_NAMESPACES) and not iri.startswith(_LOCAL_NAMESPACES)):
                     continue
@@ -347,7 +351,9 @@ def vocabulary_findings(files: Iterable[FileTriples], declared: set[str], locato
                         display(subject),
                         shorten(iri),
                         f"{kind} {shorten(iri)} is not in {where}",
-                        f"{shorten(iri)} 不在本体中" if kind != "unit" else f"单位 {shorten(iri)} 不在 ontology/units.ttl 中",
+                        f"{shorten(iri)} 不在本体中"
+                        if kind != "unit"
+                        else f"单位 {shorten(iri)} 不在 ontology/units.ttl 中",
                         hint,
                         "vocabulary",
                     )
@@ -410,7 +416,10 @@ def drop_shacl_duplicates(findings: list[Finding]) -> list[Finding]:
     return [
         f
         for f in kept
-        if not (f.check == "unknown-reference" and (f.file, f.subject, f.property, f.message.rsplit("(value: ", 1)[-1]) in hinted)
+        if not (
+            f.check == "unknown-reference"
+            and (f.file, f.subject, f.property, f.message.rsplit("(value: ", 1)[-1]) in hinted
+        )
     ]
 
 
@@ -422,7 +431,11 @@ _TRADITIONAL = "traditional"
 
 
 def _ontology_graph(graph: object, exclude_graphs: set[str]) -> bool:
-    return isinstance(graph, ox.NamedNode) and graph.value.startswith(_ONTOLOGY_GRAPHS) and graph.value not in exclude_graphs
+    return (
+        isinstance(graph, ox.NamedNode)
+        and graph.value.startswith(_ONTOLOGY_GRAPHS)
+        and graph.value not in exclude_graphs
+    )
 
 
 def target_terms(stores: Iterable[ox.Store], exclude_graphs: set[str] = frozenset()) -> dict[str, str]:  # type: ignore[assignment]
@@ -474,7 +487,11 @@ def target_group_findings(store: ox.Store, terms: dict[str, str], locator: Locat
             named.setdefault(measure.value, {}).setdefault(terms[match.group()], match.group())
     findings = []
     for measure, groups in named.items():
-        tagged = {q.object.value for q in store.quads_for_pattern(ox.NamedNode(measure), ox.NamedNode(cq + "targetGroup"), None)}
+        tagged = {
+            q.object.value
+            for q in store.quads_for_pattern(ox.NamedNode(measure), ox.NamedNode(cq + "targetGroup"), None)
+            if isinstance(q.object, ox.NamedNode)
+        }
         for group, term in sorted(groups.items()):
             if group in tagged:
                 continue
@@ -505,7 +522,11 @@ _FACTS_GRAPHS = GRAPH_BASE + "facts/"
 def _described_in(store: ox.Store, iri: str, exclude_graphs: set[str]) -> bool:
     for quad in store.quads_for_pattern(ox.NamedNode(iri), None, None, None):
         graph = quad.graph_name
-        if isinstance(graph, ox.NamedNode) and graph.value.startswith(_FACTS_GRAPHS) and graph.value not in exclude_graphs:
+        if (
+            isinstance(graph, ox.NamedNode)
+            and graph.value.startswith(_FACTS_GRAPHS)
+            and graph.value not in exclude_graphs
+        ):
             return True
         if isinstance(graph, ox.DefaultGraph):
             return True
@@ -548,7 +569,9 @@ def reference_findings(
             target = triple.object
             if not isinstance(target, ox.NamedNode) or not (namespace := _namespace_of(target.value)):
                 continue
-            if triple.predicate.value == RDF_TYPE or any(_described_in(s, target.value, exclude_graphs) for s in stores[1:]):
+            if triple.predicate.value == RDF_TYPE or any(
+                _described_in(s, target.value, exclude_graphs) for s in stores[1:]
+            ):
                 continue
             if _described_in(locator.store, target.value, set()):
                 continue
