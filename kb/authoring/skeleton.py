@@ -103,7 +103,7 @@ doc:«SLUG»
 # (docs/modelling.md, "Agents and places"). An agent named by more than one article goes in facts/agents.ttl.
 agent:«SLUG»
     # cq:Organisation for a body; for a person write cq:Person and add
-    # cq:position "«POSITION-ZH»"@zh (the post as printed)
+    # cq:position "…"@zh (the post as the article prints it)
     a cq:Organisation ;
     # the name as printed (@zh, required) and in English (@en)
     rdfs:label "«LABEL-ZH»"@zh, "«LABEL-EN»"@en ;
