@@ -68,59 +68,8 @@ def test_an_unknown_list_exits_2(runner: CliRunner, project: Project) -> None:
     assert result.exit_code == 2 and "strengths" in result.output
 
 
-# ---------------------------------------------------------------- kb new --kind (the measure, statistic and
-# document skeletons are filled in tests/cli/test_new.py)
-
-FILLS = {
-    "announcement": {
-        "SLUG": "test-press-conference",
-        "CLASS": "PressConference",
-        "LABEL-ZH": "第136场新冠肺炎疫情防控工作新闻发布会",
-        "LABEL-EN": "the 136th press conference",
-        "DATE": "2022-11-09",
-        "ORGANISER": "chongqing-information-office",
-        "SOURCE": "article-003",
-        "QUOTE": "市政府新闻办举行第136场新冠肺炎疫情防控工作新闻发布会",
-    },
-    "agent": {
-        "SLUG": "test-bureau",
-        "LABEL-ZH": "测试局",
-        "LABEL-EN": "test bureau",
-        "PARENT": "chongqing-government",
-        "PLACE": "chongqing",
-    },
-    "source": {
-        "NNN": "903",
-        "HASH": "3f5591fb49c74a46",
-        "LABEL-ZH": "测试文章",
-        "LABEL-EN": "a test article",
-        "COVERS-FROM": "2022-11-07",
-        "COVERS-UNTIL": "2022-11-10",
-        "PLACE": "chongqing",
-        "URL": "https://example.org/article",
-    },
-}
-
-
-@pytest.mark.parametrize("kind", sorted(FILLS))
-def test_filled_skeleton_of_each_kind_validates(runner: CliRunner, mini_project: Project, kind: str) -> None:
-    path = mini_project.facts_dir / f"new-{kind}.ttl"
-    result = run(runner, mini_project, "new", "--kind", kind, "-o", str(path))
-    assert result.exit_code == 0, result.output
-    text = path.read_text("utf-8")
-    assert text.count("\n    # ") >= 3
-    for name, value in FILLS[kind].items():
-        text = text.replace(f"«{name}»", value)
-    assert "«" not in text
-    if kind == "source":  # the skeleton's file name, pointed at a text that exists
-        (mini_project.sources_dir / "903_3f5591fb49c74a46.txt").write_bytes(
-            (mini_project.sources_dir / "003_3f5591fb49c74a46.txt").read_bytes()
-        )
-    path.write_text(text, "utf-8")
-    result = run(runner, mini_project, "validate", str(path))
-    assert result.exit_code == 0, result.output
-    assert "0 violations" in result.output
-    assert run(runner, mini_project, "fmt", str(path)).exit_code == 0
+# ---------------------------------------------------------------- kb new --kind (each skeleton is filled and
+# validated in tests/cli/test_new.py)
 
 
 def test_every_kind_has_a_skeleton(runner: CliRunner) -> None:

@@ -214,8 +214,8 @@ def declaration_findings(files: Iterable[FileTriples], locator: Locator) -> list
                     f"a fact file cannot declare vocabulary ({display(subject)} {what}): classes, properties, "
                     "concepts, schemes and shapes belong in ontology/",
                     "事实文件不得声明词汇：类、属性、概念、概念体系和约束须在 ontology/ 中定义",
-                    "use a term the ontology declares; a new term is proposed as a change to ontology/ "
-                    "(docs/modelling.md)",
+                    "use a term the ontology declares (`kb terms` lists them); a new term is a change to the "
+                    "ontology proposed to the maintainers",
                     "vocabulary-declaration",
                 )
             )
