@@ -363,6 +363,45 @@ def stats(obj: _Context, fmt: str) -> None:
             click.echo(format_table(result))
 
 
+TERM_LISTS = ("categories", "targets", "quantities", "statistics", "units", "strengths", "date-kinds")
+
+
+@main.command()
+@click.argument("which", required=False, type=click.Choice(TERM_LISTS))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="table: aligned text; csv: full IRIs; json: a list of records.",
+)
+@click.pass_obj
+def terms(obj: _Context, which: str | None, fmt: str) -> None:
+    """List the vocabulary a fact may use, with Chinese and English labels (default: every list).
+
+    \b
+    categories  measure categories (cq:category)
+    targets     target groups (cq:targetGroup), with the other Chinese names a quote may use
+    quantities  quantity kinds of parameters (cq:quantityKind)
+    statistics  statistic types (cq:statistic)
+    units       the QUDT units of ontology/units.ttl (cq:unit)
+    strengths   strengths (cq:strength)
+    date-kinds  how a date is known (cq:announcedKind, cq:inForceFromKind, …)
+
+    The terms come from the ontology in the store. A term that is missing is a change to the ontology,
+    proposed to its maintainers; a fact file never declares one.
+    """
+    from .query import format_csv, format_table, get_named_query, run_query
+    from .store import open_store
+
+    result = run_query(open_store(obj.project()), get_named_query("terms").text, {"list": which} if which else None)
+    if fmt == "json":
+        click.echo(json.dumps(result.records(), ensure_ascii=False, indent=1))
+    else:
+        click.echo((format_csv if fmt == "csv" else format_table)(result), nl=False)
+
+
 # Further commands (timeline, export, fmt, new, serve, push) are defined below, one block each.
 
 
@@ -501,7 +540,9 @@ def fmt_command(obj: _Context, files: tuple[str, ...], check: bool) -> None:
 
     Prefixes sorted and only those used, subjects in a stable order, `a` then rdfs:label first,
     objects sorted, blank nodes inline, 4-space indent. Comments in the header, above a subject or on
-    a predicate's line are kept; a file with a comment elsewhere is refused and left as it is. No
+    a predicate's line are kept; a section comment (a comment block followed by a blank line) stays
+    above the subjects that follow it, which are sorted within their section only; a file with a
+    comment elsewhere is refused and left as it is. No
     triple is ever dropped: shared blank nodes, blank-node cycles, RDF-star, and anything whose
     canonical form would not parse back to the same graph are refused, as are folders, devices,
     FIFOs and files over 64 MB. Files are replaced atomically, keeping their permissions. Exit 0 when
@@ -531,23 +572,35 @@ def fmt_command(obj: _Context, files: tuple[str, ...], check: bool) -> None:
     sys.exit(EXIT_FINDINGS if check and changed else EXIT_OK)
 
 
+SKELETON_KINDS = ("measure", "announcement", "statistic", "document", "agent", "source")
+
+
 @main.command("new")
-@click.argument("kind", type=click.Choice(["measure", "statistic", "document"]))
+@click.argument("kind", required=False, type=click.Choice(SKELETON_KINDS))
+@click.option(
+    "--kind",
+    "kind_option",
+    type=click.Choice(SKELETON_KINDS),
+    help="What to write a skeleton for (the same as the KIND argument; default: measure).",
+)
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Write the skeleton to this file instead of printing it."
 )
 @click.option("--force", is_flag=True, help="With -o, replace an existing file.")
-def new_command(kind: str, output: str | None, force: bool) -> None:
-    """Print a skeleton for a new measure, statistic or document, each required property commented.
+def new_command(kind: str | None, kind_option: str | None, output: str | None, force: bool) -> None:
+    """Print a skeleton for a new fact, each required property commented: `kb new KIND` or `kb new --kind KIND`.
 
-    Replace every «PLACEHOLDER», then run `kb validate FILE`. With -o an existing file is left alone
-    unless --force is given (exit 2).
+    KIND is measure (the default), announcement, statistic, document, agent or source (a new article's
+    registration for facts/sources.ttl). Replace every «PLACEHOLDER», then run `kb validate FILE`. With -o
+    an existing file is left alone unless --force is given (exit 2).
     """
     from .authoring.skeleton import skeleton
     from .errors import UsageError
     from .fsio import write_atomic
 
-    text = skeleton(kind)
+    if kind and kind_option and kind != kind_option:
+        raise UsageError(f"two kinds given: {kind} and --kind {kind_option}", hint="give one of them")
+    text = skeleton(kind or kind_option or "measure")
     if output is None:
         click.echo(text, nl=False)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +26,9 @@ def _state_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def project() -> Project:
-    """The real knowledge base in this checkout."""
-    return Project(ROOT)
+    """The real knowledge base in this checkout, or the one $KB_TEST_ROOT names (a copy with an article added:
+    tests/test_extension.py runs the data tests on it)."""
+    return Project(Path(os.environ.get("KB_TEST_ROOT") or ROOT))
 
 
 @pytest.fixture

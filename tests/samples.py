@@ -107,7 +107,7 @@ measure:test-measure
     cq:strength cq:Mandatory ;
     cq:issuer agent:chongqing-health-commission ;
     cq:appliesTo place:central-urban-districts ;
-    cq:cites doc:twenty-measures ;
+    cq:cites doc:control-plan-9th-edition ;
     cq:announced "2022-11-09"^^xsd:date ;
     cq:announcedKind cq:EventDate ;
     cq:inForceFrom "2022-11-10"^^xsd:date ;

@@ -4,6 +4,9 @@ Layout: header comments; prefixes sorted, only those used; subjects grouped by k
 first, then rdfs:label, then the other predicates in a fixed order; objects sorted on one line; blank
 nodes inline as [ … ]; 4-space indent; one blank line between subjects. A comment above a subject or
 on a predicate's line is kept above it; a comment anywhere else makes the file refuse to format.
+A section comment — a comment block followed by a blank line, above a subject — opens a section: the subjects
+from there to the next section comment are sorted within it, and the sections keep their order in the file, so
+that a section's heading stays above the subjects it describes.
 
 No triple is ever dropped: what cannot be written inline (shared blank nodes, blank-node cycles), RDF-star
 and directional literals are refused, and the result is parsed back and compared (isomorphism) before it
@@ -12,10 +15,11 @@ is returned.
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -144,6 +148,13 @@ class _Comments:
     header: list[str]
     above_subject: dict[str, list[str]]
     above_predicate: dict[tuple[str, str], list[str]]
+    # subject → the section comment above it ("" between two blocks): it opens the section the subject starts
+    section: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _blank_between(lines: list[str], first: int, last: int) -> bool:
+    """Whether a blank line lies strictly between line numbers `first` and `last`."""
+    return any(not lines[n - 1].strip() for n in range(first + 1, last))
 
 
 def _attach_comments(parsed: ParsedFile) -> _Comments:
@@ -153,6 +164,7 @@ def _attach_comments(parsed: ParsedFile) -> _Comments:
     first_subject = min(starts, default=len(lines) + 1)
     result = _Comments([], {}, {})
     pending: list[str] = []
+    last_section_line = 0
     for number in sorted(comments):
         column, comment = comments[number]
         code = lines[number - 1][:column].strip()
@@ -172,7 +184,13 @@ def _attach_comments(parsed: ParsedFile) -> _Comments:
                 hint="move it to the file's header, above a subject, or onto a predicate's line; then run kb fmt again",
             )
         pending.append(comment)
-        if isinstance(key, str):
+        if isinstance(key, str) and not code and target is not None and _blank_between(lines, number, target):
+            block = result.section.setdefault(key, [])
+            if block and _blank_between(lines, last_section_line, number):
+                block.append("")
+            block.extend(pending)
+            last_section_line = number
+        elif isinstance(key, str):
             result.above_subject.setdefault(key, []).extend(pending)
         else:
             result.above_predicate.setdefault(key, []).extend(pending)
@@ -440,16 +458,13 @@ def format_text(parsed: ParsedFile) -> str:
         )
 
     blocks = []
-    for subject in sorted(subjects, key=rank):
-        lines = list(comments.above_subject.get(subject.value, [])) if isinstance(subject, ox.NamedNode) else []
-        parts = writer.predicates(writer.by_subject[subject], subject.value, comments)
-        if isinstance(subject, ox.BlankNode):
-            lines.append("[")
-        else:
-            lines.append(writer.term(subject))
-        lines.append("    " + " ;\n    ".join(parts) + (" ] ." if isinstance(subject, ox.BlankNode) else " ."))
-        blocks.append("\n".join(lines))
+    for section, members in _sections(parsed, comments, subjects):
+        if section:
+            blocks.append("\n".join(section))
+        for subject in sorted(members, key=rank):
+            blocks.append(_subject_block(writer, comments, subject))
     header = "\n".join(comments.header)
+
     prefix_lines = "\n".join(f"@prefix {p}: <{writer.prefixes[p]}> ." for p in sorted(writer.used))
     out = "\n\n".join([part for part in (header, prefix_lines) if part] + blocks) + "\n"
     kept = _comment_starts(out)
@@ -458,6 +473,32 @@ def format_text(parsed: ParsedFile) -> str:
         raise FormatError(f"a comment would be lost: {lost[0]}", file=parsed.name, hint="move it above a subject")
     _check_same_graph(parsed, out)
     return out
+
+
+def _sections(
+    parsed: ParsedFile, comments: _Comments, subjects: list[ox.NamedNode | ox.BlankNode]
+) -> list[tuple[list[str], list[ox.NamedNode | ox.BlankNode]]]:
+    """The subjects by section, in the file's order of sections: (section comment, members); the first section,
+    before any section comment, has none. A subject belongs to the last section opened at or above its line."""
+    opened = sorted((parsed.blocks[s].start, s) for s in comments.section if s in parsed.blocks)
+    sections: list[tuple[list[str], list[ox.NamedNode | ox.BlankNode]]] = [([], [])]
+    sections += [(comments.section[s], []) for _, s in opened]
+    starts = [line for line, _ in opened]
+    for subject in subjects:
+        block = parsed.blocks.get(subject.value) if isinstance(subject, ox.NamedNode) else None
+        sections[bisect.bisect_right(starts, block.start) if block else 0][1].append(subject)
+    return [section for section in sections if section[0] or section[1]]
+
+
+def _subject_block(writer: _Writer, comments: _Comments, subject: ox.NamedNode | ox.BlankNode) -> str:
+    lines = list(comments.above_subject.get(subject.value, [])) if isinstance(subject, ox.NamedNode) else []
+    parts = writer.predicates(writer.by_subject[subject], subject.value, comments)
+    if isinstance(subject, ox.BlankNode):
+        lines.append("[")
+    else:
+        lines.append(writer.term(subject))
+    lines.append("    " + " ;\n    ".join(parts) + (" ] ." if isinstance(subject, ox.BlankNode) else " ."))
+    return "\n".join(lines)
 
 
 def _check_same_graph(parsed: ParsedFile, out: str) -> None:
@@ -535,7 +576,8 @@ def _blank(term: object) -> bool:
 
 
 def _all_attached(comments: _Comments) -> list[str]:
-    return [c for group in (*comments.above_subject.values(), *comments.above_predicate.values()) for c in group]
+    groups = (*comments.section.values(), *comments.above_subject.values(), *comments.above_predicate.values())
+    return [c for group in groups for c in group if c]
 
 
 def _size(count: int) -> str:

@@ -4,6 +4,7 @@ ontology declares; no declarations in fact files), literals (no hidden character
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import unicodedata
@@ -21,7 +22,10 @@ from .places import Locator, display, key, term_text
 from .report import Finding
 
 CHECKS_DIR = QUERY_DIR / "checks"  # each *-violation.rq: a check, its severity, messages and hint in its header
-_LOCAL_NAMESPACES = tuple(PREFIXES[p] for p in ("cq", "cat", "tg", "qk", "stat"))
+# Namespaces whose terms must be declared in ontology/: the project's own, and the QUDT units it lists
+# (ontology/units.ttl), so that a unit QUDT does not have, or the project does not use, is reported.
+_LOCAL_NAMESPACES = tuple(PREFIXES[p] for p in ("cq", "cat", "tg", "qk", "stat", "unit"))
+QUDT_UNIT = "http://qudt.org/schema/qudt/Unit"
 
 
 class FileTriples(Protocol):
@@ -127,7 +131,7 @@ def declared_terms(store: ox.Store, exclude_graphs: set[str] = frozenset()) -> s
     rows = store.query(
         "SELECT DISTINCT ?t ?g WHERE { VALUES ?k { owl:Class owl:ObjectProperty owl:DatatypeProperty rdf:Property "
         "skos:Concept skos:ConceptScheme cq:Category cq:Strength cq:TargetGroup cq:QuantityKind cq:StatisticType "
-        "cq:DateKind cq:ValueQualifier owl:Ontology } GRAPH ?g { ?t a ?k } }",
+        "cq:DateKind cq:ValueQualifier owl:Ontology <http://qudt.org/schema/qudt/Unit> } GRAPH ?g { ?t a ?k } }",
         prefixes=PREFIXES,
     )
     return {
@@ -149,7 +153,7 @@ _VOCABULARY_CLASSES = _iris(
     "owl:TransitiveProperty owl:SymmetricProperty owl:AsymmetricProperty owl:ReflexiveProperty "
     "owl:IrreflexiveProperty skos:Concept skos:ConceptScheme skos:Collection skos:OrderedCollection sh:NodeShape "
     "sh:PropertyShape sh:Shape cq:Category cq:Strength cq:TargetGroup cq:QuantityKind cq:StatisticType cq:DateKind"
-)
+) | {QUDT_UNIT}
 _VOCABULARY_PROPERTIES = _iris(
     "rdfs:subClassOf rdfs:subPropertyOf rdfs:domain rdfs:range owl:equivalentClass owl:equivalentProperty "
     "owl:inverseOf owl:disjointWith skos:inScheme skos:topConceptOf skos:hasTopConcept skos:member skos:broader "
@@ -210,8 +214,8 @@ def declaration_findings(files: Iterable[FileTriples], locator: Locator) -> list
                     f"a fact file cannot declare vocabulary ({display(subject)} {what}): classes, properties, "
                     "concepts, schemes and shapes belong in ontology/",
                     "事实文件不得声明词汇：类、属性、概念、概念体系和约束须在 ontology/ 中定义",
-                    "use a term the ontology declares; a new term is proposed as a change to ontology/ "
-                    "(docs/modelling.md)",
+                    "use a term the ontology declares (`kb terms` lists them); a new term is a change to the "
+                    "ontology proposed to the maintainers",
                     "vocabulary-declaration",
                 )
             )
@@ -278,11 +282,38 @@ def literal_findings(files: Iterable[FileTriples], locator: Locator) -> list[Fin
     return findings
 
 
-def _did_you_mean(iri: str, declared: list[str]) -> str:
-    """A hint naming the declared term closest to a misspelt one (compared on prefixed names)."""
+# Which `kb terms` list names the terms a misspelt one should be: by namespace, and for cq: terms by the property
+# they are the value of (a strength, a date kind).
+_TERM_LISTS = {PREFIXES["cat"]: "categories", PREFIXES["tg"]: "targets", PREFIXES["qk"]: "quantities"}
+_TERM_LISTS |= {PREFIXES["stat"]: "statistics", PREFIXES["unit"]: "units"}
+_DATE_KIND_PROPERTIES = _iris(
+    "cq:announcedKind cq:inForceFromKind cq:inForceUntilKind cq:attestedInForceKind cq:dateKind cq:refDateKind"
+)
+
+
+def term_list(iri: str, predicate: str = "") -> str | None:
+    """The `kb terms` list a term belongs in (None for classes and properties)."""
+    if predicate == PREFIXES["cq"] + "strength":
+        return "strengths"
+    if predicate in _DATE_KIND_PROPERTIES:
+        return "date-kinds"
+    return next((name for ns, name in _TERM_LISTS.items() if iri.startswith(ns)), None)
+
+
+def _did_you_mean(iri: str, declared: list[str], listed: str | None = None) -> str:
+    """A hint naming the declared term closest to a misspelt one (compared on prefixed names).
+
+    A curator never declares a term: the advice is to use a declared one, and a new term is a change to the
+    ontology proposed to its maintainers.
+    """
     names = {shorten(t): t for t in declared}
     near = difflib.get_close_matches(shorten(iri), list(names), n=1, cutoff=0.75)
-    return f"did you mean {near[0]}?" if near else "declare it in ontology/ or use a declared term"
+    where = f"`kb terms {listed}` lists them" if listed else "docs/modelling.md names the classes and properties"
+    if near:
+        return f"did you mean {near[0]}?" + (f" ({where})" if listed else "")
+    return (
+        f"use one of the declared terms ({where}); a new term is a change to the ontology proposed to the maintainers"
+    )
 
 
 def vocabulary_findings(files: Iterable[FileTriples], declared: set[str], locator: Locator) -> list[Finding]:
@@ -296,7 +327,9 @@ def vocabulary_findings(files: Iterable[FileTriples], declared: set[str], locato
             if triple.predicate.value == RDF_TYPE and isinstance(triple.object, ox.NamedNode):
                 used.append(("class", triple.object.value))
             elif isinstance(triple.object, ox.NamedNode) and triple.object.value.startswith(_LOCAL_NAMESPACES):
-                used.append(("term", triple.object.value))
+                used.append(
+                    ("unit" if triple.object.value.startswith(PREFIXES["unit"]) else "term", triple.object.value)
+                )
             for kind, iri in used:
                 if iri in declared or (iri.startswith(STANDARD_NAMESPACES) and not iri.startswith(_LOCAL_NAMESPACES)):
                     continue
@@ -306,7 +339,10 @@ def vocabulary_findings(files: Iterable[FileTriples], declared: set[str], locato
                 if (subject, kind, iri) in seen:
                     continue
                 seen.add((subject, kind, iri))
-                hint = _did_you_mean(iri, local)
+                listed = term_list(iri, triple.predicate.value) if kind in ("term", "unit") else None
+                same_kind = [t for t in local if term_list(t) == listed] if listed in _TERM_LISTS.values() else local
+                hint = _did_you_mean(iri, same_kind, listed)
+                where = "ontology/units.ttl" if kind == "unit" else "the ontology"
                 findings.append(
                     Finding(
                         parsed.name,
@@ -314,8 +350,10 @@ def vocabulary_findings(files: Iterable[FileTriples], declared: set[str], locato
                         "violation",
                         display(subject),
                         shorten(iri),
-                        f"{kind} {shorten(iri)} is not in the ontology",
-                        f"{shorten(iri)} 不在本体中",
+                        f"{kind} {shorten(iri)} is not in {where}",
+                        f"{shorten(iri)} 不在本体中"
+                        if kind != "unit"
+                        else f"单位 {shorten(iri)} 不在 ontology/units.ttl 中",
                         hint,
                         "vocabulary",
                     )
@@ -356,8 +394,211 @@ def query_findings(store: ox.Store, locator: Locator) -> list[Finding]:
 
 
 def drop_shacl_duplicates(findings: list[Finding]) -> list[Finding]:
-    """An ill-typed literal is reported once, by its own check, not again as a datatype mismatch."""
+    """One finding per mistake: an ill-typed literal is reported by its own check, not again as a datatype
+    mismatch; a link to an IRI no file describes that a shape reports (sh:class) keeps the shape's message and
+    gets the unknown-reference hint ("did you mean …?"), and is reported by that check only where no shape does."""
     ill_typed = {(f.subject, f.property) for f in findings if f.check == "ill-typed-literal-violation"}
+    unknown = {
+        (f.file, f.subject, f.property, f.message.rsplit("(value: ", 1)[-1]): f.hint
+        for f in findings
+        if f.check == "unknown-reference"
+    }
+    kept, hinted = [], set()
+    for f in findings:
+        if f.check == "shacl" and (f.subject, f.property) in ill_typed and "xsd:" in f.message:
+            continue
+        if f.check == "shacl" and f.message.endswith(")") and "(value: " in f.message:
+            where = (f.file, f.subject, f.property, f.message.rsplit("(value: ", 1)[-1])
+            if where in unknown:
+                hinted.add(where)
+                f = dataclasses.replace(f, hint=unknown[where])
+        kept.append(f)
     return [
-        f for f in findings if not (f.check == "shacl" and (f.subject, f.property) in ill_typed and "xsd:" in f.message)
+        f
+        for f in kept
+        if not (
+            f.check == "unknown-reference"
+            and (f.file, f.subject, f.property, f.message.rsplit("(value: ", 1)[-1]) in hinted
+        )
     ]
+
+
+# ---------------------------------------------------------------- target groups named in quotes
+
+_TG_CLASS = PREFIXES["cq"] + "TargetGroup"
+_ZH_LABELS = _iris("skos:prefLabel skos:altLabel rdfs:label")
+_TRADITIONAL = "traditional"
+
+
+def _ontology_graph(graph: object, exclude_graphs: set[str]) -> bool:
+    return (
+        isinstance(graph, ox.NamedNode)
+        and graph.value.startswith(_ONTOLOGY_GRAPHS)
+        and graph.value not in exclude_graphs
+    )
+
+
+def target_terms(stores: Iterable[ox.Store], exclude_graphs: set[str] = frozenset()) -> dict[str, str]:  # type: ignore[assignment]
+    """Chinese names of the target groups (their zh labels in ontology/targets.ttl) → the group they name."""
+    terms: dict[str, str] = {}
+    for store in stores:
+        for typed in store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), ox.NamedNode(_TG_CLASS), None):
+            group = typed.subject
+            if not isinstance(group, ox.NamedNode) or not _ontology_graph(typed.graph_name, exclude_graphs):
+                continue
+            for quad in store.quads_for_pattern(group, None, None, typed.graph_name):
+                obj = quad.object
+                if quad.predicate.value in _ZH_LABELS and isinstance(obj, ox.Literal) and obj.language == "zh":
+                    terms.setdefault(obj.value, group.value)
+    return terms
+
+
+def _simplified(text: str) -> str:
+    from hanziconv import HanziConv  # imported here: only a traditional-script quote needs the table
+
+    return str(HanziConv.toSimplified(text))
+
+
+def target_group_findings(store: ox.Store, terms: dict[str, str], locator: Locator) -> list[Finding]:
+    """A measure whose quote names a target group (a zh label of a cq:TargetGroup) that it is not tagged with.
+
+    A warning: the quote may name the group only to exclude it (不是密接的话…). A longer name is matched before
+    the shorter names inside it, and a quote in traditional script is compared in simplified characters.
+    """
+    if not terms:
+        return []
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)))
+    cq = PREFIXES["cq"]
+    rows = store.query(
+        "SELECT ?m ?q ?script WHERE { ?m a cq:Measure ; cq:quote ?q . "
+        "OPTIONAL { ?m cq:source ?src . ?src cq:script ?script } }",
+        prefixes=PREFIXES,
+        use_default_graph_as_union=True,
+    )
+    named: dict[str, dict[str, str]] = {}
+    for row in select(rows):
+        measure = row["m"]
+        if not isinstance(measure, ox.NamedNode):
+            continue
+        text = row["q"].value
+        if row["script"] is not None and row["script"].value == _TRADITIONAL:
+            text = _simplified(text)
+        for match in pattern.finditer(text):
+            named.setdefault(measure.value, {}).setdefault(terms[match.group()], match.group())
+    findings = []
+    for measure, groups in named.items():
+        tagged = {
+            q.object.value
+            for q in store.quads_for_pattern(ox.NamedNode(measure), ox.NamedNode(cq + "targetGroup"), None)
+            if isinstance(q.object, ox.NamedNode)
+        }
+        for group, term in sorted(groups.items()):
+            if group in tagged:
+                continue
+            for file, line in locator.where(measure, cq + "targetGroup"):
+                findings.append(
+                    Finding(
+                        file,
+                        line,
+                        "warning",
+                        display(measure),
+                        "cq:targetGroup",
+                        f"the quote names «{term}» but the measure is not tagged cq:targetGroup {shorten(group)}",
+                        f"引文提及“{term}”，但该措施未标注适用对象 {shorten(group)}",
+                        f"add cq:targetGroup {shorten(group)} if the measure governs, serves or applies to that group "
+                        "(docs/curation.md §5); leave it out if the quote names the group only to exclude it",
+                        "target-group-untagged",
+                    )
+                )
+    return findings
+
+
+# ---------------------------------------------------------------- references to things no file describes
+
+_KB_NAMESPACES = tuple(PREFIXES[p] for p in ("measure", "doc", "ann", "agent", "place", "obs", "disc", "src"))
+_FACTS_GRAPHS = GRAPH_BASE + "facts/"
+
+
+def _described_in(store: ox.Store, iri: str, exclude_graphs: set[str]) -> bool:
+    for quad in store.quads_for_pattern(ox.NamedNode(iri), None, None, None):
+        graph = quad.graph_name
+        if (
+            isinstance(graph, ox.NamedNode)
+            and graph.value.startswith(_FACTS_GRAPHS)
+            and graph.value not in exclude_graphs
+        ):
+            return True
+        if isinstance(graph, ox.DefaultGraph):
+            return True
+    return False
+
+
+def _namespace_of(iri: str) -> str:
+    return next((ns for ns in _KB_NAMESPACES if iri.startswith(ns)), "")
+
+
+def _described_names(stores: Iterable[ox.Store], namespace: str, exclude_graphs: set[str]) -> list[str]:
+    """Every IRI of a namespace some file describes (typed there), as prefixed names."""
+    names = set()
+    for store in stores:
+        for quad in store.quads_for_pattern(None, ox.NamedNode(RDF_TYPE), None, None):
+            subject, graph = quad.subject, quad.graph_name
+            if not isinstance(subject, ox.NamedNode) or not subject.value.startswith(namespace):
+                continue
+            if isinstance(graph, ox.NamedNode) and graph.value in exclude_graphs:
+                continue
+            names.add(shorten(subject.value))
+    return sorted(names)
+
+
+def reference_findings(
+    files: Iterable[FileTriples], locator: Locator, reference: ox.Store, exclude_graphs: set[str]
+) -> list[Finding]:
+    """A link to a measure, place, document, announcement, agent, statistic or source that no file describes,
+    with the nearest IRI of the same namespace that one does ("did you mean measure:…?").
+
+    `reference` is the knowledge base the links resolve in (the store itself, or the built store when new files
+    are validated in its context, without the graphs of those files).
+    """
+    stores = [locator.store] if reference is locator.store else [locator.store, reference]
+    candidates: dict[str, list[str]] = {}
+    findings = []
+    for parsed in files:
+        seen: set[tuple[str, str, str]] = set()
+        for triple in parsed.triples:
+            target = triple.object
+            if not isinstance(target, ox.NamedNode) or not (namespace := _namespace_of(target.value)):
+                continue
+            if triple.predicate.value == RDF_TYPE or any(
+                _described_in(s, target.value, exclude_graphs) for s in stores[1:]
+            ):
+                continue
+            if _described_in(locator.store, target.value, set()):
+                continue
+            subject = key(locator.owner(triple.subject))  # type: ignore[arg-type]
+            if (subject, triple.predicate.value, target.value) in seen:
+                continue
+            seen.add((subject, triple.predicate.value, target.value))
+            if namespace not in candidates:
+                candidates[namespace] = _described_names(stores, namespace, exclude_graphs)
+            near = difflib.get_close_matches(shorten(target.value), candidates[namespace], n=1, cutoff=0.6)
+            prefix = shorten(namespace + "x")[:-1]
+            hint = (
+                f"did you mean {near[0]}?"
+                if near
+                else f"no file describes a {prefix}… like it: describe it (kb new), or correct the IRI"
+            )
+            findings.append(
+                Finding(
+                    parsed.name,
+                    locator.line(parsed.name, subject, triple.predicate.value),
+                    "violation",
+                    display(subject),
+                    shorten(triple.predicate.value),
+                    f"no file describes what this links to (value: {shorten(target.value)})",
+                    f"所链接的 {shorten(target.value)} 未在任何文件中描述",
+                    hint,
+                    "unknown-reference",
+                )
+            )
+    return findings

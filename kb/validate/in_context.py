@@ -24,7 +24,20 @@ from .report import Report
 from .run import run_checks
 
 # What the shapes and checks follow from a new file's subjects into the rest of the knowledge base.
-_CONTEXT_PROPERTIES = ("rdf:type", "skos:inScheme", "cq:fileName", "cq:coversFrom", "cq:coversUntil")
+# (cq:source: the articles a cited document lists; cq:speaker: who spoke at an announcement; cq:script: a source's
+# script, for quotes in traditional characters.)
+_CONTEXT_PROPERTIES = (
+    "rdf:type",
+    "skos:inScheme",
+    "cq:fileName",
+    "cq:coversFrom",
+    "cq:coversUntil",
+    "cq:script",
+    "cq:source",
+    "cq:speaker",
+)
+# The measures of the new files' sources: a sibling from the same sentence may be in another file.
+_SIBLING_PROPERTIES = ("rdf:type", "cq:source", "cq:quote", "cq:announcedAt")
 _CONTEXT_QUERY = """
 SELECT ?g ?s ?p ?o WHERE {{
   {{ VALUES ?s {{ {referenced} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({properties})) }}
@@ -34,6 +47,8 @@ SELECT ?g ?s ?p ?o WHERE {{
   UNION {{ VALUES ?start {{ {replaced} }} ?start cq:replaces* ?s .
           GRAPH ?g {{ ?s cq:replaces ?o }} BIND(cq:replaces AS ?p) }}
   UNION {{ GRAPH ?g {{ ?s rdfs:subClassOf ?o }} BIND(rdfs:subClassOf AS ?p) }}
+  UNION {{ VALUES ?src {{ {sources} }} ?s cq:source ?src ; a cq:Measure . GRAPH ?g {{ ?s ?p ?o }}
+          FILTER(?p IN ({siblings})) }}
 }}"""
 
 
@@ -53,7 +68,8 @@ def _context_quads(kb: ox.Store, files: list[ParsedFile], exclude_graphs: set[st
     subjects: set[str] = set()
     referenced: set[str] = set()
     replaced: set[str] = set()
-    replaces = PREFIXES["cq"] + "replaces"
+    sources: set[str] = set()
+    replaces, source = PREFIXES["cq"] + "replaces", PREFIXES["cq"] + "source"
     for parsed in files:
         for triple in parsed.triples:
             for term in (triple.subject, triple.object):
@@ -63,11 +79,15 @@ def _context_quads(kb: ox.Store, files: list[ParsedFile], exclude_graphs: set[st
                 subjects.add(triple.subject.value)
             if triple.predicate.value == replaces and isinstance(triple.object, ox.NamedNode):
                 replaced.add(triple.object.value)
+            if triple.predicate.value == source and isinstance(triple.object, ox.NamedNode):
+                sources.add(triple.object.value)
     text = _CONTEXT_QUERY.format(
         referenced=_values(referenced),
         subjects=_values(subjects),
         replaced=_values(replaced),
+        sources=_values(sources),
         properties=", ".join(_CONTEXT_PROPERTIES),
+        siblings=", ".join(_SIBLING_PROPERTIES),
     )
     quads = []
     for row in select(kb.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)):
@@ -106,4 +126,4 @@ def validate_in_context(project: Project, paths: list[Path], engine: str = "pysh
                 focus.setdefault(str(triple.subject), triple.subject)
     declared = declared_terms(kb, own_graphs) | declared_terms(store)
     locator = Locator(ParsedFiles(files), store)
-    return run_checks(project, store, locator, declared, list(focus.values()), set(given), engine)
+    return run_checks(project, store, locator, declared, list(focus.values()), set(given), engine, reference=kb)

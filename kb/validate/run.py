@@ -14,6 +14,9 @@ from .checks import (
     evidence_findings,
     literal_findings,
     query_findings,
+    reference_findings,
+    target_group_findings,
+    target_terms,
     vocabulary_findings,
 )
 from .places import IndexedFiles, Locator, ParsedFiles, StoredFile
@@ -37,13 +40,24 @@ def run_checks(
     focus: list[ox.NamedNode | ox.BlankNode] | None,
     report_files: set[str] | None,
     engine: str = "pyshacl",
+    reference: ox.Store | None = None,
 ) -> Report:
-    """Every check over `store`; with `report_files`, only the findings in those files."""
+    """Every check over `store`; with `report_files`, only the findings in those files.
+
+    `reference` is the knowledge base the checked files are read against when it is not `store` itself (new files
+    validated in the context of the built store): the target groups' names and the IRIs a misspelt link is
+    compared with come from it, without the graphs of the files being checked.
+    """
     shacl, report_nt = shacl_findings(store, locator, project.shapes_file, focus, engine)
     findings = shacl + evidence_findings(store, locator, project) + query_findings(store, locator)
     names = locator.files.names
     checked = names if report_files is None else [n for n in names if n in report_files]
     fact_files = [n for n in checked if not n.startswith("ontology/")]
+    reference = store if reference is None else reference
+    own = {locator.files.graph(n) for n in checked} if reference is not store else set()
+    terms = target_terms([reference, store] if reference is not store else [store], own)
+    findings += target_group_findings(store, terms, locator)
+    findings += reference_findings(_files(fact_files, locator.files), locator, reference, own)
     findings += vocabulary_findings(_files(fact_files, locator.files), declared, locator)
     findings += declaration_findings(_files(fact_files, locator.files), locator)
     findings += literal_findings(_files(checked, locator.files), locator)

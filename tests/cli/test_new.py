@@ -40,6 +40,33 @@ FILLS = {
         "SOURCE": "article-003",
         "QUOTE": "严格执行第九版防控方案",
     },
+    "announcement": {
+        "SLUG": "test-press-conference",
+        "CLASS": "PressConference",
+        "LABEL-ZH": "第136场新冠肺炎疫情防控工作新闻发布会",
+        "LABEL-EN": "the 136th press conference",
+        "DATE": "2022-11-09",
+        "ORGANISER": "chongqing-information-office",
+        "SOURCE": "article-003",
+        "QUOTE": "市政府新闻办举行第136场新冠肺炎疫情防控工作新闻发布会",
+    },
+    "agent": {
+        "SLUG": "test-bureau",
+        "LABEL-ZH": "测试局",
+        "LABEL-EN": "test bureau",
+        "PARENT": "chongqing-government",
+        "PLACE": "chongqing",
+    },
+    "source": {
+        "NNN": "903",
+        "HASH": "3f5591fb49c74a46",
+        "LABEL-ZH": "测试文章",
+        "LABEL-EN": "a test article",
+        "COVERS-FROM": "2022-11-07",
+        "COVERS-UNTIL": "2022-11-10",
+        "PLACE": "chongqing",
+        "URL": "https://example.org/article",
+    },
 }
 
 
@@ -53,13 +80,17 @@ def test_filled_skeleton_validates(runner: CliRunner, mini_project: Project, kin
     for name, value in FILLS[kind].items():
         text = text.replace(f"«{name}»", value)
     assert "«" not in text
+    if kind == "source":  # the skeleton's file name, pointed at a text that exists
+        (mini_project.sources_dir / "903_3f5591fb49c74a46.txt").write_bytes(
+            (mini_project.sources_dir / "003_3f5591fb49c74a46.txt").read_bytes()
+        )
     path.write_text(text, "utf-8")
     result = runner.invoke(main, ["--root", str(mini_project.root), "validate", str(path)])
     assert result.exit_code == 0, result.output
     assert "0 violations" in result.output
     formatted = runner.invoke(main, ["--root", str(mini_project.root), "fmt", str(path)])
     assert formatted.exit_code == 0, formatted.output
-    assert "# the article it is from" in path.read_text("utf-8") or kind == "document"
+    assert "# the article it is from" in path.read_text("utf-8") or kind in ("document", "agent", "source")
 
 
 def test_prints_without_output(runner: CliRunner) -> None:

@@ -77,13 +77,13 @@ def test_the_examples_conform(mini_project: Project) -> None:
         ("cq:category cat:testing", "cq:category tg:residents", "cq:category", "shacl", "violation", "category"),
         # references to things that do not exist
         ("place:central-urban-districts", "place:atlantis", "cq:appliesTo", "shacl", "violation", "cq:Place"),
-        ("doc:twenty-measures", "doc:no-such-document", "cq:cites", "shacl", "violation", "policy document"),
+        ("doc:control-plan-9th-edition", "doc:no-such-document", "cq:cites", "shacl", "violation", "policy document"),
         ("agent:chongqing-health-commission", "agent:nobody", "cq:issuer", "shacl", "violation", "known agent"),
         # label without a language tag
         ('"daily area testing"@en', '"daily area testing"', "rdfs:label", "shacl", "violation", "language tag"),
         # a measure that relaxes / replaces itself
         (
-            "    cq:cites doc:twenty-measures ;\n",
+            "    cq:cites doc:control-plan-9th-edition ;\n",
             "    cq:relaxes measure:test-measure ;\n",
             "cq:relaxes",
             "self-change-violation",
@@ -121,7 +121,7 @@ def test_mistake_in_a_measure(
 
 
 def test_relation_to_a_measure_that_does_not_exist(mini_project: Project) -> None:
-    text = MEASURE.replace("cq:cites doc:twenty-measures", "cq:replaces measure:never-written")
+    text = MEASURE.replace("cq:cites doc:control-plan-9th-edition", "cq:replaces measure:never-written")
     found = only(check(mini_project, text), "cq:replaces", "shacl")
     assert (found.file, found.line) == ("facts/test.ttl", LINE["cq:cites"])
     assert "known measure" in found.message and "measure:never-written" in found.message
@@ -161,10 +161,10 @@ def test_unknown_class_and_property_suggest_the_near_name(mini_project: Project)
 
 def test_cycle_of_replaces(mini_project: Project) -> None:
     other = MEASURE.replace("test-measure", "test-other").replace(
-        "cq:cites doc:twenty-measures", "cq:replaces measure:test-measure"
+        "cq:cites doc:control-plan-9th-edition", "cq:replaces measure:test-measure"
     )
     (mini_project.facts_dir / "other.ttl").write_text(other, encoding="utf-8")
-    text = MEASURE.replace("cq:cites doc:twenty-measures", "cq:replaces measure:test-other")
+    text = MEASURE.replace("cq:cites doc:control-plan-9th-edition", "cq:replaces measure:test-other")
     found = only(check(mini_project, text), "cq:replaces", "replaces-cycle-violation")
     assert (found.file, found.line, found.subject) == ("facts/test.ttl", LINE["cq:cites"], "measure:test-measure")
     assert "forms a cycle" in found.message

@@ -88,8 +88,7 @@ def test_findings_are_placed_through_the_location_index(planted: Project) -> Non
     assert len(twice) == 1 and [entry[0] for entry in index[twice[0]]] == ["facts/twice-a.ttl", "facts/twice-b.ttl"]
 
 
-def test_a_clean_kb_parses_no_file_again(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Files are re-read only to place a finding: on a knowledge base without findings, none is."""
+def _loads(project: Project, monkeypatch: pytest.MonkeyPatch) -> tuple[Report, list[str]]:
     import kb.validate as validate
 
     kb_store.build(project)
@@ -101,9 +100,23 @@ def test_a_clean_kb_parses_no_file_again(project: Project, monkeypatch: pytest.M
         return real(path, name, root)
 
     monkeypatch.setattr(validate, "load_file", spy)
-    report = validate.validate_files(project)
+    return validate.validate_files(project), loaded
+
+
+def test_a_clean_kb_parses_no_file_again(mini_project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files are re-read only to place a finding: on a knowledge base without findings, none is."""
+    report, loaded = _loads(mini_project, monkeypatch)
     assert report.conforms and not report.findings
     assert loaded == []
+
+
+def test_the_shipped_kb_parses_only_files_with_findings_again(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped knowledge base has warnings for curators to review: only their files are read again."""
+    report, loaded = _loads(project, monkeypatch)
+    assert report.conforms
+    assert set(loaded) <= {f.file for f in report.findings}
 
 
 def test_a_blank_node_label_is_scoped_to_its_file(mini_project: Project) -> None:

@@ -14,10 +14,10 @@ from kb.validate import validate_files
 # A base file already in the knowledge base, and a new file with one planted error of each kind that
 # depends on the context: a reference to the base measure, a conflict with it, a replaces cycle through
 # it, a missing place, a false quote, dates in the wrong order and a missing strength.
-BASE = MEASURE.replace("cq:cites doc:twenty-measures", "cq:replaces measure:test-new")
+BASE = MEASURE.replace("cq:cites doc:control-plan-9th-edition", "cq:replaces measure:test-new")
 NEW = (
     MEASURE.replace("test-measure", "test-new")
-    .replace("cq:cites doc:twenty-measures", "cq:replaces measure:test-measure")
+    .replace("cq:cites doc:control-plan-9th-edition", "cq:replaces measure:test-measure")
     .replace("    cq:strength cq:Mandatory ;\n", "")
     .replace('"2022-11-20"^^xsd:date', '"2022-11-01"^^xsd:date')
     .replace("place:central-urban-districts", "place:atlantis")
@@ -92,7 +92,7 @@ def test_the_knowledge_base_is_not_reparsed_when_only_the_new_file_changed(
 def test_a_changed_context_file_rebuilds_the_store(mini_project: Project, planted: Path) -> None:
     validate_files(mini_project, [planted])
     (mini_project.facts_dir / "base.ttl").write_text(
-        BASE.replace("cq:replaces measure:test-new", "cq:cites doc:twenty-measures"), "utf-8"
+        BASE.replace("cq:replaces measure:test-new", "cq:cites doc:control-plan-9th-edition"), "utf-8"
     )
     report = validate_files(mini_project, [planted])
     assert not any(f.check == "replaces-cycle-violation" for f in report.findings)
