@@ -65,6 +65,7 @@ _PREDICATE_ORDER = [RDF_TYPE, RDFS_LABEL, PREFIXES["skos"] + "prefLabel"] + [
         "restates",
         "statistic",
         "area",
+        "mentionsPlace",
         "date",
         "dateKind",
         "announced",
