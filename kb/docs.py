@@ -41,9 +41,9 @@ def coverage_table(store: ox.Store) -> str:
     lines = [
         "# Coverage per source article\n",
         "Generated from the named query `counts-by-source` by `make docs`; do not edit by hand.",
-        "A fact citing two articles counts in both. What each re-review of the facts changed, counted per kind of",
-        "correction (issuers, strengths, removed non-measures, links, tags, dates, places, bounds), is in the `### Data`",
-        "section of CHANGELOG.md; the rules the re-reviews apply are in docs/curation.md.\n",
+        "A fact citing two articles counts in both. What each re-review of the facts changed, counted per kind",
+        "of correction (issuers, strengths, removed non-measures, links, tags, dates, places, bounds), is in the",
+        "`### Data` section of CHANGELOG.md; the rules the re-reviews apply are in docs/curation.md.\n",
         "| article | " + " | ".join(columns) + " |",
         "|---|" + "---:|" * len(columns),
     ]
