@@ -97,14 +97,13 @@ results.serialize(sys.argv[2], format='nt', encoding='utf-8')
 WARM_QUERIES = """
 import json, statistics, sys, time
 import pyoxigraph as ox
-from kb.export import QUERY_DIR as EXPORT_QUERY_DIR
-from kb.query import named_queries, run_query
+from kb.query import run_query
+from kb.query.catalogue import catalogue
 store = ox.Store.read_only(sys.argv[1])
 params = json.loads(sys.argv[2])
 repeat = int(sys.argv[3])
 out = {}
-feeds = {f"export-{q.name}": q for q in named_queries(EXPORT_QUERY_DIR).values()}
-for name, query in {**named_queries(), **feeds}.items():
+for name, query in catalogue().items():  # every named query: questions, checks, summaries, timeline and export feeds
     bindings = {p.name: params[p.name] for p in query.params if p.required}
     times = []
     for _ in range(repeat):
@@ -153,10 +152,10 @@ print(json.dumps({"derive_compute_s": computed - start, "derive_total_s": time.p
 
 def _synth_params() -> dict[str, str]:
     """A value for every required parameter: the query's own example (real vocabulary) or a synthetic thing."""
-    from kb.query import named_queries
+    from kb.query.catalogue import catalogue
 
     params = dict(SYNTH_PARAMS)
-    for query in named_queries().values():
+    for query in catalogue().values():
         for param in query.params:
             example = re.search(r"e\.g\. (\S+)", param.description) or re.search(r"\b(\w+:[\w-]+)", param.description)
             if param.name not in params:
@@ -171,7 +170,7 @@ def bench_size(
     size: int, repeat: int, baselines: bool, pyshacl: bool, parts: tuple[str, ...] = PARTS
 ) -> dict[str, object]:
     """At `size` measures: build vs bulk load, cold and warm queries, file and full validation (the `parts` asked)."""
-    from kb.query import named_queries
+    from kb.query.catalogue import catalogue
 
     work = Path(tempfile.mkdtemp(prefix=f"kb-bench-{size}-"))
     _log(f"{size}: generating in {work}")
@@ -206,7 +205,7 @@ def bench_size(
         if isinstance(derive_total, int | float):
             note("derive_share_of_build", derive_total / build_s)
     note("python_pass_s", _median(_python("pass"), env, root, repeat))
-    named = named_queries()
+    named = catalogue()
     for name in QUERIES if "queries" in parts else ():
         note(f"query_{name}_s", _median([*kb, "query", name, "--format", "csv"], env, root, repeat))
         if baselines:
@@ -274,7 +273,7 @@ def bench_shipped(repeat: int) -> dict[str, object]:
 def load_test(size: int, clients: int, seconds: float) -> dict[str, float]:
     """`clients` threads send named queries to `kb serve` on loopback for `seconds`, then stop."""
     from kb.project import Project
-    from kb.query import named_queries
+    from kb.query.catalogue import catalogue
     from kb.serve import ServeConfig, create_server
     from kb.store import build
 
@@ -283,7 +282,7 @@ def load_test(size: int, clients: int, seconds: float) -> dict[str, float]:
     os.environ["KB_STATE_DIR"] = str(work / "state")
     build(Project(root))
     server = create_server(ServeConfig(work / "state" / "store", workers=2, threads=clients), port=0).start_in_thread()
-    texts = [named_queries()[name].text for name in QUERIES[:3]]
+    texts = [catalogue()[name].text for name in QUERIES[:3]]
     latencies: list[float] = []
     errors = [0]
     deadline = time.monotonic() + seconds
