@@ -6,7 +6,7 @@ MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
 PYTHON ?= python3
 TIMELINE ?= timeline.html
 
-.PHONY: docs help all setup install browser conformance conformance-tools build timeline test check lint typecheck fmt fmt-check validate bench bench-shipped bench-100k bench-1m bench-timeline bench-load clean
+.PHONY: docs help all setup install browser conformance conformance-tools build timeline test check lint typecheck fmt fmt-check validate bench bench-report bench-shipped bench-100k bench-1m bench-timeline bench-load clean
 
 help: ## Show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ docs: ## Regenerate docs/cli.md and docs/coverage.md from the code and data
 
 bench: ## Run the benchmarks at 1k and 10k measures (not part of the tests; see docs/benchmarks.md)
 	$(PYTHON) -m bench --sizes 1000,10000
+
+bench-report: ## Every benchmark at 10k and 100k judged against the issue-18 targets: docs/bench-report.md (hours)
+	$(PYTHON) -m bench report --sizes 10000,100000
 
 bench-shipped: ## Cold kb query on the shipped knowledge base against python -c pass
 	$(PYTHON) -m bench shipped

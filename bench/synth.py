@@ -96,7 +96,10 @@ def _measure(
     day: dt.date,
     ann: str,
     earlier: int | None = None,
+    starts: dict[int, int] | None = None,
 ) -> str:
+    """One measure's Turtle. `starts` (measure number → ordinal of its effective start) keeps the change links
+    consistent: a measure that ends or replaces an earlier one takes effect after it (recorded as it goes)."""
     lines = [
         f"measure:synth-{n:07d}",
         "    a cq:Measure ;",
@@ -117,16 +120,26 @@ def _measure(
         parameter = f"a cq:Parameter ; cq:quantityKind {kind} ; cq:value {value} ; cq:unit unit:{unit}"
         lines.append(f"    cq:parameter [ {parameter} ] ;")
     earlier = n if earlier is None else earlier
+    after = 0  # the ordinal this measure's effective start must exceed (0: none)
     if earlier > 0 and rng.random() < 0.2:
         effect, direction = rng.choice(CHANGES)
-        target = f"measure:synth-{rng.randrange(earlier):07d}"
+        number = rng.randrange(earlier)
+        target = f"measure:synth-{number:07d}"
         lines.append(f"    cq:{effect} {target} ;")
         if direction:
             lines.append(f"    cq:{direction} {target} ;")
+        if effect in ("ends", "replaces"):
+            # unknown start (a file added to a KB): its chunk's day plus the largest offset below
+            after = (starts or {}).get(number, day.toordinal() + 2)
     lines.append(f'    cq:announced "{day.isoformat()}"^^xsd:date ;')
     lines.append(f"    cq:announcedKind cq:{rng.choice(('StatedDate', 'EventDate'))} ;")
-    if rng.random() < 0.5:
-        start = day + dt.timedelta(days=rng.randrange(3))
+    stated = rng.random() < 0.5
+    start = day + dt.timedelta(days=rng.randrange(3)) if stated else day
+    if start.toordinal() <= after:  # it ends an earlier measure: in force from the day after that one starts
+        stated, start = True, dt.date.fromordinal(after + 1 + rng.randrange(3))
+    if starts is not None:
+        starts[n] = start.toordinal()
+    if stated:
         lines.append(f'    cq:inForceFrom "{start.isoformat()}"^^xsd:date ;')
         lines.append("    cq:inForceFromKind cq:StatedDate ;")
         if rng.random() < 0.4:
@@ -143,7 +156,9 @@ def _measure(
     return "\n".join(lines) + "\n"
 
 
-def _chunk(rng: random.Random, vocab: Vocabulary, index: int, first: int, count: int) -> tuple[str, str, str]:
+def _chunk(
+    rng: random.Random, vocab: Vocabulary, index: int, first: int, count: int, starts: dict[int, int]
+) -> tuple[str, str, str]:
     """(fact Turtle, source text, source Turtle) of one synthetic article."""
     src = f"src:synth-{index:05d}"
     day = _day(rng)
@@ -172,7 +187,8 @@ def _chunk(rng: random.Random, vocab: Vocabulary, index: int, first: int, count:
     for n in range(first, first + count):
         sentence = f"第{n}号措施：{rng.choice(ACTIONS)}{n % 97}。"
         text.append(sentence)
-        facts.append(_measure(rng, vocab, n, src, sentence, day, f"ann:synth-press-conference-{n // 20:06d}"))
+        ann = f"ann:synth-press-conference-{n // 20:06d}"
+        facts.append(_measure(rng, vocab, n, src, sentence, day, ann, starts=starts))
         if n % 10 == 0:
             figure = rng.randrange(1, 5000)
             sentence = f"第{n}号统计：新增{figure}例。"
@@ -209,9 +225,10 @@ def generate(root: Path, measures: int, seed: int = 0, per_file: int = PER_FILE)
     synth = root / "facts" / "synth"
     synth.mkdir()
     sources = [HEADER]
+    starts: dict[int, int] = {}
     for index, first in enumerate(range(0, measures, per_file)):
         rng = random.Random(seed * 1_000_003 + index)
-        facts, text, source = _chunk(rng, vocab, index, first, min(per_file, measures - first))
+        facts, text, source = _chunk(rng, vocab, index, first, min(per_file, measures - first), starts)
         (synth / f"article-{index:05d}.ttl").write_text(facts, encoding="utf-8")
         (root / "facts" / "sources" / f"synth-{index:05d}.txt").write_text(text, encoding="utf-8")
         sources.append(source)

@@ -287,10 +287,11 @@ def _finding_line(finding: Finding) -> str:
 )
 @click.option(
     "--engine",
-    type=click.Choice(["pyshacl", "turbo"]),
-    default="pyshacl",
+    type=click.Choice(["auto", "pyshacl", "turbo"]),
+    default="auto",
     show_default=True,
-    help="SHACL engine: pyshacl (the reference) or pyshacl-turbo (same findings, proven by a test; much faster).",
+    help="SHACL engine: pyshacl (the reference), pyshacl-turbo (same findings, proven by a test; much faster), "
+    "or auto: pyshacl-turbo when installed, else pyshacl.",
 )
 @click.pass_obj
 def validate(obj: _Context, files: tuple[str, ...], fmt: str, engine: str) -> None:

@@ -18,7 +18,7 @@ from .in_context import validate_in_context
 from .places import IndexedFiles, Locator
 from .report import Finding, Report
 from .run import run_checks
-from .shacl import SHACL_ENGINES, shacl_engine
+from .shacl import DEFAULT_ENGINE, SHACL_ENGINES, shacl_engine
 
 __all__ = [
     "CHECKS_DIR",
@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 
-def validate_store(project: Project, engine: str = "pyshacl") -> Report:
+def validate_store(project: Project, engine: str = DEFAULT_ENGINE) -> Report:
     """Every check over the knowledge base as the store holds it (the derived periods included).
 
     Findings are placed through the store's location index; a file is parsed again only when a finding needs a
@@ -48,7 +48,7 @@ def validate_store(project: Project, engine: str = "pyshacl") -> Report:
     return run_checks(project, store, Locator(files, store), declared_terms(store), None, None, engine)
 
 
-def validate_files(project: Project, paths: list[Path] | None = None, engine: str = "pyshacl") -> Report:
+def validate_files(project: Project, paths: list[Path] | None = None, engine: str = DEFAULT_ENGINE) -> Report:
     """Validate the whole knowledge base, or the given files in its context (findings for those files only)."""
     shacl_engine(engine)  # an unknown or missing engine is a usage error before any work
     if paths:

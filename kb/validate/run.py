@@ -20,8 +20,9 @@ from .checks import (
     vocabulary_findings,
 )
 from .places import IndexedFiles, Locator, ParsedFiles, StoredFile
-from .report import Report, printable_finding
-from .shacl import shacl_findings
+from .prefilter import StoreCandidates
+from .report import Finding, Report, printable_finding
+from .shacl import DEFAULT_ENGINE, shacl_findings
 
 
 def _files(names: Sequence[str], files: ParsedFiles | IndexedFiles) -> list[FileTriples]:
@@ -32,6 +33,23 @@ def _files(names: Sequence[str], files: ParsedFiles | IndexedFiles) -> list[File
     return [StoredFile(name, files) for name in names]
 
 
+def _file_findings(fact_files: list[str], checked: list[str], declared: set[str], locator: Locator) -> list[Finding]:
+    """The per-file checks: over the parsed files, or over what each can report on in the store (prefilter.py)."""
+    files = locator.files
+    if isinstance(files, IndexedFiles):
+        candidates = StoreCandidates(files, checked)
+        return (
+            vocabulary_findings(candidates.vocabulary(fact_files, declared), declared, locator)
+            + declaration_findings(candidates.declarations(fact_files), locator)
+            + literal_findings(candidates.literals(checked), locator)
+        )
+    return (
+        vocabulary_findings(_files(fact_files, files), declared, locator)
+        + declaration_findings(_files(fact_files, files), locator)
+        + literal_findings(_files(checked, files), locator)
+    )
+
+
 def run_checks(
     project: Project,
     store: ox.Store,
@@ -39,7 +57,7 @@ def run_checks(
     declared: set[str],
     focus: list[ox.NamedNode | ox.BlankNode] | None,
     report_files: set[str] | None,
-    engine: str = "pyshacl",
+    engine: str = DEFAULT_ENGINE,
     reference: ox.Store | None = None,
 ) -> Report:
     """Every check over `store`; with `report_files`, only the findings in those files.
@@ -58,9 +76,7 @@ def run_checks(
     terms = target_terms([reference, store] if reference is not store else [store], own)
     findings += target_group_findings(store, terms, locator)
     findings += reference_findings(_files(fact_files, locator.files), locator, reference, own)
-    findings += vocabulary_findings(_files(fact_files, locator.files), declared, locator)
-    findings += declaration_findings(_files(fact_files, locator.files), locator)
-    findings += literal_findings(_files(checked, locator.files), locator)
+    findings += _file_findings(fact_files, checked, declared, locator)
     findings = [printable_finding(f) for f in drop_shacl_duplicates(findings)]
     if report_files is not None:
         findings = [f for f in findings if f.file in report_files]

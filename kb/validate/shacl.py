@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,11 +99,28 @@ def _restore_ill_typed(results, ill_typed: dict) -> None:
                 results.add((result, SH.value, original))
 
 
-SHACL_ENGINES = ("pyshacl", "turbo")
+SHACL_ENGINES = ("auto", "pyshacl", "turbo")
+DEFAULT_ENGINE = "auto"
+
+
+def _turbo_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pyshacl_turbo") is not None
+
+
+def resolve_engine(engine: str) -> str:
+    """The engine `auto` stands for: pyshacl-turbo when it is installed (its findings are proven identical to
+    pyshacl's by tests/engines/test_shacl_engines.py), else pyshacl."""
+    if engine == "auto":
+        return "turbo" if _turbo_installed() else "pyshacl"
+    return engine
 
 
 def shacl_engine(engine: str):
-    """pyshacl (the reference) or pyshacl-turbo (same API and findings, a Rust core, much faster)."""
+    """pyshacl (the reference) or pyshacl-turbo (same API and findings, a Rust core, much faster); `auto` is the
+    fastest installed."""
+    engine = resolve_engine(engine)
     if engine == "turbo":
         try:
             import pyshacl_turbo
@@ -118,33 +136,114 @@ def shacl_engine(engine: str):
     return pyshacl
 
 
+def _rdflib_data(store: ox.Store) -> tuple[object, dict[tuple[object, object, object], object]]:
+    """The store's quads as one rdflib graph (the union of its graphs) for pyshacl, and the ill-typed literals that
+    were handed to the shapes as plain strings: (s, p, plain stand-in) → the data's literal."""
+    import rdflib
+
+    data = rdflib.Graph()
+    ill_typed: dict[tuple[object, object, object], object] = {}
+    for quad in store.quads_for_pattern(None, None, None, None):
+        triple = (_to_rdflib(quad.subject), _to_rdflib(quad.predicate), _to_rdflib(quad.object))
+        data.add(triple)
+        literal = quad.object
+        if not isinstance(literal, ox.Literal) or literal.language or literal.datatype.value == _XSD_STRING:
+            continue
+        if triple[2].datatype is None:  # an ill-typed literal, handed to the shapes as a plain string
+            ill_typed[triple] = rdflib.Literal(literal.value, datatype=rdflib.URIRef(literal.datatype.value))
+    return data, ill_typed
+
+
+# A typed literal as the object of an N-Triples line that the store writes: `> "lexical"^^<datatype> .`
+_TYPED_OBJECT = re.compile(r'> ("((?:[^"\\]|\\.)*)"\^\^<([^>]*)>) \.$', re.MULTILINE)
+_NT_ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
+_NT_CHARS = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+def _nt_unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    return _NT_ESCAPE.sub(
+        lambda m: (
+            chr(int(m.group(1) or m.group(2), 16)) if m.group(3) is None else _NT_CHARS.get(m.group(3), m.group(3))
+        ),
+        text,
+    )
+
+
+def _ntriples_data(store: ox.Store) -> tuple[str, dict[tuple[object, object, object], object]]:
+    """The store's quads as N-Triples text (the union of its graphs, written by the store itself: no Python object
+    per triple) for pyshacl-turbo, with every typed literal as `_rdflib_data` hands it to the shapes: its lexical
+    form as rdflib normalises it, and an ill-typed one as a plain string (returned like `_rdflib_data`'s)."""
+    import rdflib
+
+    graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.DefaultGraph(), *store.named_graphs()]
+    text = "".join((store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph) or b"").decode() for graph in graphs)
+    changed: dict[str, str] = {}  # `"lexical"^^<datatype>` → what rdflib makes of it, where that differs
+    stand_ins: dict[str, object] = {}  # the same key → the data's (ill-typed) literal
+    for token, lexical, datatype in set(_TYPED_OBJECT.findall(text)):
+        if datatype == _XSD_STRING:
+            continue
+        value = _nt_unescape(lexical)
+        literal = rdflib.Literal(value, datatype=rdflib.URIRef(datatype))
+        if getattr(literal, "ill_typed", False):
+            changed[token] = rdflib.Literal(value).n3()
+            stand_ins[token] = literal
+        elif str(literal) != value:
+            changed[token] = literal.n3()
+    ill_typed: dict[tuple[object, object, object], object] = {}
+    if changed:
+
+        def replace(match: re.Match[str]) -> str:
+            return "> " + changed.get(match.group(1), match.group(1)) + " ."
+
+        for match in _TYPED_OBJECT.finditer(text) if stand_ins else ():
+            if match.group(1) in stand_ins:  # its subject and predicate, to put the literal back in the report
+                line = text[text.rfind("\n", 0, match.start()) + 1 : match.start() + 1]  # up to the predicate's >
+                subject, predicate = line.split(" ")[:2]
+                s_term = rdflib.BNode(subject[2:]) if subject.startswith("_:") else rdflib.URIRef(subject[1:-1])
+                plain = rdflib.Literal(_nt_unescape(match.group(2)))
+                ill_typed[(s_term, rdflib.URIRef(predicate[1:-1]), plain)] = stand_ins[match.group(1)]
+        text = _TYPED_OBJECT.sub(replace, text)
+    return text, ill_typed
+
+
+def _run_turbo(shacl, text: str, shapes_file: Path):
+    """pyshacl-turbo over N-Triples text, handed to its Rust parser directly (its public entry points for text go
+    through an rdflib graph first, which costs more than the validation; an in-memory store is the public fallback)."""
+    shapes = shacl.compile_shapes(_shacl_graph(shapes_file), advanced=True)
+    try:
+        from pyshacl_turbo.rdf import Input
+
+        data: object = Input(text, "nt", None, {}, preserve_ids=True)
+    except ImportError:  # pragma: no cover - another pyshacl-turbo layout
+        memory = ox.Store()
+        memory.load(text, format=ox.RdfFormat.N_TRIPLES)
+        data = memory
+    _, results, _ = shapes.validate(data, inference="none", allow_warnings=True)
+    return results
+
+
 def shacl_findings(
     store: ox.Store,
     locator: Locator,
     shapes_file: Path,
     focus: list[ox.NamedNode | ox.BlankNode] | None,
-    engine: str = "pyshacl",
+    engine: str = DEFAULT_ENGINE,
 ) -> tuple[list[Finding], bytes]:
-    import rdflib
-
     shacl = shacl_engine(engine)
 
     with _quiet_rdflib():
-        data = rdflib.Graph()
-        ill_typed: dict[tuple[object, object, object], object] = {}  # (s, p, plain stand-in) → the data's literal
-        for quad in store.quads_for_pattern(None, None, None, None):
-            triple = (_to_rdflib(quad.subject), _to_rdflib(quad.predicate), _to_rdflib(quad.object))
-            data.add(triple)
-            literal = quad.object
-            if not isinstance(literal, ox.Literal) or literal.language or literal.datatype.value == _XSD_STRING:
-                continue
-            if triple[2].datatype is None:  # an ill-typed literal, handed to the shapes as a plain string
-                ill_typed[triple] = rdflib.Literal(literal.value, datatype=rdflib.URIRef(literal.datatype.value))
         # pyshacl's focus_nodes drops warning-severity results (0.40), so the small context graph is
         # validated whole and the results about nodes outside the new files are pruned.
-        _, results, _ = shacl.validate(
-            data, shacl_graph=_shacl_graph(shapes_file), inference="none", advanced=True, allow_warnings=True
-        )
+        if resolve_engine(engine) == "turbo":
+            text, ill_typed = _ntriples_data(store)
+            results = _run_turbo(shacl, text, shapes_file)
+        else:
+            data, ill_typed = _rdflib_data(store)
+            _, results, _ = shacl.validate(
+                data, shacl_graph=_shacl_graph(shapes_file), inference="none", advanced=True, allow_warnings=True
+            )
         if focus is not None:
             _prune_results(results, {_to_rdflib(node) for node in focus})
         report_nt = results.serialize(format="nt", encoding="utf-8")
