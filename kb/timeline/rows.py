@@ -33,7 +33,7 @@ from .model import (
 # The feeds are plumbing, not user questions: they live apart from kb/queries/*.rq and `kb query --list`.
 QUERY_DIR = Path(__file__).resolve().parent.parent / "queries" / "timeline"
 # The overview and the "what changed between two days" view show what this user question answers, by design:
-# the page runs it once over every day and filters its rows by day and place (tests/test_timeline_browser.py
+# the page runs it once over every day and filters its rows by day and place (tests/browser/test_timeline_browser.py
 # proves the view lists what `kb query changes-between` lists).
 CHANGES_QUESTION = "changes-between"
 UNITS = {

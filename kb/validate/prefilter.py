@@ -5,7 +5,7 @@ time and report the ones that match a rule; none depends on the order of the tri
 not report. So handing each check only the triples that *could* match its rule (a superset, chosen here by what
 the store can answer from its indexes and one scan of the curated graphs) gives the same findings as handing it
 every triple, without a Python object per triple of the knowledge base (reading every triple back from the store
-three times was a fifth of a full validation). tests/test_validate_prefilter.py plants a fault of every rule and
+three times was a fifth of a full validation). tests/cli/test_validate_prefilter.py plants a fault of every rule and
 compares the findings with those of the files parsed afresh.
 """
 
