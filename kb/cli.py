@@ -64,6 +64,13 @@ def _progress(enabled: bool) -> Callable[[str, int, int], None] | None:
     return report
 
 
+def _table_format(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The --format option of the commands that print tables (kb stats, kb terms)."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help=help
+    )
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kb")
 @click.option(
@@ -335,14 +342,7 @@ def validate(obj: _Context, files: tuple[str, ...], fmt: str, engine: str) -> No
 
 
 @main.command()
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format of the tables.",
-)
+@_table_format("Output format of the tables.")
 @click.pass_obj
 def stats(obj: _Context, fmt: str) -> None:
     """Summarise the knowledge base: counts by class, source article, category, month and strength."""
@@ -369,14 +369,7 @@ TERM_LISTS = ("categories", "targets", "quantities", "statistics", "units", "str
 
 @main.command()
 @click.argument("which", required=False, type=click.Choice(TERM_LISTS))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-    help="table: aligned text; csv: full IRIs; json: a list of records.",
-)
+@_table_format("table: aligned text; csv: full IRIs; json: a list of records.")
 @click.pass_obj
 def terms(obj: _Context, which: str | None, fmt: str) -> None:
     """List the vocabulary a fact may use, with Chinese and English labels (default: every list).
