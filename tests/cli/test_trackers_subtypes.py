@@ -229,7 +229,8 @@ def test_the_coding_check_catches_each_planted_fault(graph: rdflib.Graph) -> Non
     ]
     for subject, sub, reason in faults:
         node = rdflib.BNode()
-        triples = [(RDF.type, CQ.SubTypeCoding), (CQ.codes, subject), (CQ.subType, sub)]
+        triples: list[tuple[rdflib.URIRef, rdflib.term.Node]] = [(RDF.type, CQ.SubTypeCoding), (CQ.codes, subject)]
+        triples.append((CQ.subType, sub))
         triples += [(RDFS.comment, Literal(reason, lang="en"))] if reason else []
         for prop, value in triples:
             planted.add((node, prop, value))
