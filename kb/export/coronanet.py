@@ -183,20 +183,27 @@ class Enforcers:
     """The CoronaNet `enforcer` of each issuer: its kind's value, else its jurisdiction's level, else its body's."""
 
     def __init__(self, store: ox.Store, geography: Geography) -> None:
-        self.agents = {record["agent"] or "": record for record in feed(store, "coronanet-agents").records()}
+        self.agents: dict[str, dict[str, set[str]]] = {}
+        for record in feed(store, "coronanet-agents").records():
+            agent = self.agents.setdefault(
+                record["agent"] or "", {"enforcer": set(), "jurisdiction": set(), "member_of": set()}
+            )
+            for key, values in agent.items():
+                if record[key]:
+                    values.add(record[key] or "")
         self.geography = geography
 
     def of_agent(self, agent: str, seen: frozenset[str] = frozenset()) -> list[str]:
         record = self.agents.get(agent)
         if record is None or agent in seen:
             return []
-        own = [value for value in (record["enforcer"] or "").split("|") if value]
-        if own:
-            return own
-        level = self.geography.level(record["jurisdiction"] or "")
-        if level in ENFORCERS:
-            return [ENFORCERS[level]]
-        return self.of_agent(record["member_of"] or "", seen | {agent})
+        if record["enforcer"]:
+            return sorted(record["enforcer"])
+        levels = [self.geography.level(place) for place in sorted(record["jurisdiction"])]
+        found = [ENFORCERS[level] for level in levels if level in ENFORCERS]
+        if found:
+            return found
+        return [value for body in sorted(record["member_of"]) for value in self.of_agent(body, seen | {agent})]
 
     def value(self, issuers: list[str]) -> str:
         """The values of all issuers, in the order of CoronaNet's list, joined as the release joins them."""
