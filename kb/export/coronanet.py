@@ -217,7 +217,7 @@ def sub_type_note(kind: str, measure: Measure) -> str:
     if kind in NO_SUB_TYPES:
         return ""
     targets = f"; the measure's target groups: {', '.join(measure.groups)}" if measure.groups else ""
-    return f"type_sub_cat blank: the source's words fix none of CoronaNet's sub-categories of {kind}{targets}"
+    return f"type_sub_cat blank: no sub-category of {kind} is coded, the source's words fixing none{targets}"
 
 
 def _record(measure: Measure, geography: dict[str, str]) -> dict[str, str]:

@@ -77,7 +77,7 @@ def test_without_a_coding_the_sub_type_is_blank_and_type_text_says_what_is_known
     facts = tracker_measure("contacts", category="isolation", extra="cq:targetGroup tg:close-contacts ;")
     row = records(runner, mini_project, facts)["contacts"]
     assert row["type_sub_cat"] == ""
-    assert "fix none of CoronaNet's sub-categories of Quarantine" in row["type_text"]
+    assert "no sub-category of Quarantine is coded" in row["type_text"]
     assert "close contacts" in row["type_text"]
 
 
@@ -239,3 +239,15 @@ def test_the_coding_check_catches_each_planted_fault(graph: rdflib.Graph) -> Non
     assert any("not a measure" in p for p in problems)
     assert any("gives the type" in p for p in problems)
     assert any("no reason" in p for p in problems)
+
+
+def test_the_new_terms_are_declared_with_labels_and_comments(graph: rdflib.Graph) -> None:
+    for term in (CQ.TrackerCoding, CQ.SubTypeCoding, CQ.subType, CQ.coronanetEnforcer):
+        assert (term, RDF.type, None) in graph, term
+        for prop in (RDFS.label, RDFS.comment):
+            languages = {getattr(o, "language", None) for o in graph.objects(term, prop)}
+            assert {"en", "zh"} <= languages, (term, prop)
+    # both kinds of coding are tracker codings, the subject of cq:codes
+    assert (CQ.IndicatorCoding, RDFS.subClassOf, CQ.TrackerCoding) in graph
+    assert (CQ.SubTypeCoding, RDFS.subClassOf, CQ.TrackerCoding) in graph
+    assert graph.value(CQ.codes, RDFS.domain) == CQ.TrackerCoding
