@@ -4,7 +4,8 @@ OxCGRT: a daily file (fullwithnotes, compact or simplified: one row per jurisdic
 indicator; a time-series index file (one row per jurisdiction, a column per day) per day and index; a per-indicator
 time series of countries (the legacy `timeseries/c1_school_closing.csv` …, with its `c1_flag.csv` beside it) gives
 China's national level, which bounds Chongqing's by the codebook's aggregation rules. CoronaNet: the
-release's records for Chongqing are matched with the knowledge base's by type and dates. Every line says whether the
+release's records for Chongqing are matched with the knowledge base's by type (and sub-type, where both give one) and
+dates. Every line says whether the
 two agree, disagree or the knowledge base has no evidence, with the measure and quote behind the knowledge base's side.
 """
 
@@ -327,7 +328,11 @@ def reconcile_coronanet(store: ox.Store, path: Path, first: date | None = None, 
     for row in ours:
         span = _span(row)
         assert span is not None
-        hits = [r for r, s in theirs if r.get("type") == row["type"] and s[0] <= span[1] and span[0] <= s[1]]
+        hits = [
+            r
+            for r, s in theirs
+            if r.get("type") == row["type"] and _same_sub_type(r, row) and s[0] <= span[1] and span[0] <= s[1]
+        ]
         matched.update(r.get("record_id", "") for r in hits)
         tracker = ", ".join(sorted(r.get("record_id", "") for r in hits)[:3])
         evidence = f"“{row['description']}” {row['link']}"
@@ -344,6 +349,12 @@ def reconcile_coronanet(store: ox.Store, path: Path, first: date | None = None, 
             Line(span[0].isoformat(), record.get("type", ""), NO_EVIDENCE, record.get("record_id", ""), "", evidence)
         )
     return sorted(lines, key=lambda line: (line.day, line.item, line.kb))
+
+
+def _same_sub_type(theirs: dict[str, str], ours: dict[str, str]) -> bool:
+    """Records of one type match unless both name a sub-type and the two differ."""
+    a, b = theirs.get("type_sub_cat", ""), ours.get("type_sub_cat", "")
+    return not a or not b or a == b
 
 
 def _overlaps(span: tuple[date, date], first: date | None, last: date | None) -> bool:

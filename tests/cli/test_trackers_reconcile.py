@@ -127,3 +127,22 @@ def test_a_real_daily_file_is_read_by_its_plain_column_names(runner: CliRunner, 
     assert got[("2023-01-02", "H7")][3] == "5 flag 1"
     assert got[("2023-01-01", "StringencyIndex")][3] == "26.85"
     assert len(got) == 2 * (16 + 4)
+
+
+def test_coronanet_records_of_one_type_match_only_the_same_sub_type(runner: CliRunner, project: Project) -> None:
+    # the release codes its Chongqing quarantine policies of March 2020 (no end date) twice, at home (…Gc) and in
+    # government facilities (…Bv): a record of the knowledge base with a sub-type matches only its own kind
+    release = DATA / "coronanet_release_China_excerpt.csv"
+    args = ("reconcile", "--coronanet", str(release), "--from", "2022-11-09", "--to", "2022-11-09")
+    result = run(runner, project, *args)
+    assert result.exit_code == 0, result.output
+    by_record = {line[4]: line for line in lines(result.stdout)}
+    at_home, in_facility = (
+        by_record["home-isolation-live-alone"],
+        by_record["pc136-infections-in-designated-facilities-Q"],
+    )
+    assert at_home[2] == in_facility[2] == "agrees"
+    assert all(rid.endswith("Gc") for rid in at_home[3].split(", ")), at_home
+    assert all(rid.endswith("Bv") for rid in in_facility[3].split(", ")), in_facility
+    # a record without a sub-type matches either kind
+    assert {rid[-2:] for rid in by_record["beibei-wang-isolation-capacity-Q"][3].split(", ")} == {"Bv", "Gc"}
