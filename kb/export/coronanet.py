@@ -9,6 +9,10 @@ Rules (each with its source in docs/crosswalks.md):
 - init_country_level, province, ISO_L2 and city from the place the measure applies to (the smallest place holding
   all of them): the crosswalk's values for places outside Chongqing, "Provincial" for Chongqing, "Other (e.g.,
   county)" for the places inside it;
+- type_sub_cat only from a sub-type coding (cq:SubTypeCoding) of the policy's measure for that type, one record per
+  coded sub-type; a record without one leaves it blank and type_text says so, with the measure's target groups;
+- enforcer from the measure's issuers: the crosswalk's value for the issuer's kind (a COVID-19 task force, a health
+  or education department), else the level of the place it has jurisdiction over (or of the body it belongs to);
 - dates are the derived effective period; target_who_what from the target groups' matches; compliance from the
   strength; collab names this knowledge base, so that its records cannot be taken for CoronaNet's.
 """
@@ -46,6 +50,18 @@ GEOG_LEVELS = {
     OTHER_LEVEL: "One or more geographical or administrative units (other than provincial or city level units) "
     "within one or more countries",
 }
+ENFORCERS = {  # the enforcer value of an issuer with jurisdiction over a place of each init_country_level
+    "National": "National Government",
+    "Provincial": "Provincial/State Government",
+    "Municipal": "Municipal Government",
+    OTHER_LEVEL: "Other (Please specify in the text box)",
+}
+ENFORCER_ORDER = [
+    *("National Government", "Ministry/Department of Health", "Ministry/Department of Education"),
+    *("Provincial/State Government", "Municipal Government", "New (COVID-19 specific) Task Force"),
+    "Other (Please specify in the text box)",
+]
+NO_SUB_TYPES = {"Declaration of Emergency", "Lockdown"}  # the taxonomy: "No applicable"
 END_SPECS = {"StatedEndBasis": "The policy has a clear end date"}
 UNKNOWN_END = "The policy’s end date is unknown or unreported"
 
@@ -58,6 +74,9 @@ class Measure:
     directions: dict[str, str] = field(default_factory=dict)  # earlier measure -> relaxes / tightens
     types: list[str] = field(default_factory=list)
     places: list[str] = field(default_factory=list)
+    subtypes: dict[str, list[str]] = field(default_factory=dict)  # type -> the sub-types its codings give
+    groups: list[str] = field(default_factory=list)  # the English labels of its target groups
+    issuers: list[str] = field(default_factory=list)
 
 
 def _pairs(text: str | None) -> list[tuple[str, str]]:
@@ -75,7 +94,13 @@ def _read(store: ox.Store) -> dict[str, Measure]:
             {target: direction for direction, target in _pairs(record["directions"])},
             sorted(t for t in (record["types"] or "").split("|") if t),
             sorted((record["places"] or "").split()),
+            groups=sorted(g for g in (record["groups"] or "").split("|") if g),
+            issuers=sorted((record["issuers"] or "").split()),
         )
+    for record in feed(store, "coronanet-subtypes").records():
+        measure = measures.get(record["measure"] or "")
+        if measure is not None:
+            measure.subtypes.setdefault(record["type"] or "", []).append(record["subtype"] or "")
     return measures
 
 
@@ -123,11 +148,16 @@ class Geography:
             shared &= set(self.containers.get(place, [place]))
         return max(shared, key=self._depth) if shared else ""
 
+    def level(self, place: str) -> str:
+        """The init_country_level of a policy for the place: the crosswalk's, or Other for a place inside Chongqing."""
+        inside = place != CHONGQING and CHONGQING in self.containers.get(place, [])
+        return self.info.get(place, {}).get("level") or (OTHER_LEVEL if inside else "")
+
     def fields(self, places: list[str]) -> dict[str, str]:
         place = self.common(places)
         info = self.info.get(place, {})
         inside = place != CHONGQING and CHONGQING in self.containers.get(place, [])
-        level = info.get("level") or (OTHER_LEVEL if inside else "")
+        level = self.level(place)
         chongqing = self.info.get(CHONGQING, {})
         province = info.get("province") or (chongqing.get("province") if inside else "") or ""
         iso = info.get("iso") or (chongqing.get("iso") if inside else "") or ""
@@ -147,6 +177,47 @@ class Geography:
             "target_city": info.get("city") or "",
             "target_other": ",".join(others),
         }
+
+
+class Enforcers:
+    """The CoronaNet `enforcer` of each issuer: its kind's value, else its jurisdiction's level, else its body's."""
+
+    def __init__(self, store: ox.Store, geography: Geography) -> None:
+        self.agents: dict[str, dict[str, set[str]]] = {}
+        for record in feed(store, "coronanet-agents").records():
+            agent = self.agents.setdefault(
+                record["agent"] or "", {"enforcer": set(), "jurisdiction": set(), "member_of": set()}
+            )
+            for key, values in agent.items():
+                if record[key]:
+                    values.add(record[key] or "")
+        self.geography = geography
+
+    def of_agent(self, agent: str, seen: frozenset[str] = frozenset()) -> list[str]:
+        record = self.agents.get(agent)
+        if record is None or agent in seen:
+            return []
+        if record["enforcer"]:
+            return sorted(record["enforcer"])
+        levels = [self.geography.level(place) for place in sorted(record["jurisdiction"])]
+        found = [ENFORCERS[level] for level in levels if level in ENFORCERS]
+        if found:
+            return found
+        return [value for body in sorted(record["member_of"]) for value in self.of_agent(body, seen | {agent})]
+
+    def value(self, issuers: list[str]) -> str:
+        """The values of all issuers, in the order of CoronaNet's list, joined as the release joins them."""
+        found = {value for agent in issuers for value in self.of_agent(agent)}
+        rank = {value: n for n, value in enumerate(ENFORCER_ORDER)}
+        return ",".join(sorted(found, key=lambda value: (rank.get(value, len(rank)), value)))
+
+
+def sub_type_note(kind: str, measure: Measure) -> str:
+    """What type_text says of a record whose type has sub-categories but whose facts fix none."""
+    if kind in NO_SUB_TYPES:
+        return ""
+    targets = f"; the measure's target groups: {', '.join(measure.groups)}" if measure.groups else ""
+    return f"type_sub_cat blank: no sub-category of {kind} is coded, the source's words fixing none{targets}"
 
 
 def _record(measure: Measure, geography: dict[str, str]) -> dict[str, str]:
@@ -175,6 +246,7 @@ def coronanet_rows(store: ox.Store) -> list[dict[str, str]]:
     """The records of every measure that has a CoronaNet type of its own or updates a policy that has one."""
     measures = _read(store)
     places = Geography(store)
+    enforcers = Enforcers(store, places)
     rows: list[dict[str, str]] = []
     for iri, measure in sorted(measures.items()):
         own = measure_id(iri)
@@ -189,19 +261,30 @@ def coronanet_rows(store: ox.Store) -> list[dict[str, str]]:
                     (measure.directions[t] for e, t in measure.changes if e == effect and t in measure.directions), ""
                 )
                 records += [(policy, kind, effect, direction) for kind in measures[policy].types]
-        for policy, kind, effect, direction in records:
+        # one record per coded sub-type of the policy's type (an update keeps the policy's type and sub-type)
+        records_with_subtypes = [
+            (policy, kind, subtype, effect, direction)
+            for policy, kind, effect, direction in records
+            for subtype in measures[policy].subtypes.get(kind) or [""]
+        ]
+        for policy, kind, subtype, effect, direction in records_with_subtypes:
             root = measures[policy]
             suffix = f"-{initials(kind)}" if len(root.types) > 1 else ""
             record_suffix = f"-{measure_id(policy)}" if len(policies) > 1 else ""
+            kind_suffix = f"-{initials(kind)}" if len(records) > 1 else ""
+            sub_suffix = f"-{initials(subtype.split(' (')[0])}" if len(root.subtypes.get(kind, [])) > 1 else ""
             values = _record(measure, places.fields(root.places))
             values.update(
                 {
-                    "record_id": own + record_suffix + (f"-{initials(kind)}" if len(records) > 1 else ""),
+                    "record_id": own + record_suffix + kind_suffix + sub_suffix,
                     "policy_id": measure_id(policy) + suffix,
                     "entry_type": "update" if effect else "new_entry",
                     "update_type": UPDATE_TYPES.get(effect, ""),
                     "update_level": UPDATE_LEVELS.get(direction, ""),
                     "type": kind,
+                    "type_sub_cat": subtype,
+                    "type_text": "" if subtype else sub_type_note(kind, root),
+                    "enforcer": enforcers.value(measure.issuers),
                 }
             )
             rows.append(values)

@@ -1,8 +1,11 @@
 """`kb reconcile`: a tracker's published rows for Chongqing set beside what the knowledge base derives.
 
 OxCGRT: a daily file (fullwithnotes, compact or simplified: one row per jurisdiction and day) is compared per day and
-indicator; a time-series index file (one row per jurisdiction, a column per day) per day and index. CoronaNet: the
-release's records for Chongqing are matched with the knowledge base's by type and dates. Every line says whether the
+indicator; a time-series index file (one row per jurisdiction, a column per day) per day and index; a per-indicator
+time series of countries (the legacy `timeseries/c1_school_closing.csv` …, with its `c1_flag.csv` beside it) gives
+China's national level, which bounds Chongqing's by the codebook's aggregation rules. CoronaNet: the
+release's records for Chongqing are matched with the knowledge base's by type (and sub-type, where both give one) and
+dates. Every line says whether the
 two agree, disagree or the knowledge base has no evidence, with the measure and quote behind the knowledge base's side.
 """
 
@@ -23,8 +26,10 @@ from .coronanet import coronanet_rows
 from .oxcgrt import BY_CODE, INDICATORS, INDICES, Cell, chongqing_rows, compute_index, read_facts, value_column
 
 AGREES, DISAGREES, NO_EVIDENCE, TRACKER_BLANK = "agrees", "disagrees", "no evidence", "tracker blank"
+WITHIN, BELOW = "within bound", "below bound"  # a national row bounds Chongqing's level: from above, or both ways
 TRACKER_SILENT = "tracker has no record"
 _DAY_COLUMN = re.compile(r"^\d{2}[A-Z][a-z]{2}\d{4}$")
+_INDICATOR_FILE = re.compile(r"^([ceh]\d)_(.+)\.csv$")
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,8 @@ def reconcile_oxcgrt(store: ox.Store, path: Path, first: date | None = None, las
         return _daily(path, header, ours, first, last)
     if "RegionCode" in header and any(_DAY_COLUMN.match(column) for column in header):
         return _timeseries(path, header, ours, first, last)
+    if "country_code" in header and any(_DAY_COLUMN.match(column) for column in header):
+        return _national(path, header, ours, first, last)
     raise LoadError(
         "not an OxCGRT file: no Date and RegionCode columns, and no day columns such as 01Jan2020",
         file=printable(str(path)),
@@ -217,6 +224,67 @@ def _timeseries(
     return lines
 
 
+def _national_row(path: Path) -> dict[str, str]:
+    return next((row for _, row in _rows(path) if row.get("country_code") == "CHN"), {})
+
+
+def national_verdict(code: str, kb: int | None, theirs: int | None, flag: str) -> tuple[str, str]:
+    """What China's national level (and flag) says of Chongqing's, and whether the knowledge base's level fits.
+
+    The national row reports "the most stringent government policy" anywhere in China, with flag 0 when it is
+    targeted and 1 when general, so Chongqing's level is at most the national one, and equal to it when the flag is 1;
+    an indicator without a geographic flag reports the value that applies everywhere, so Chongqing's is at least it.
+    """
+    if theirs is None:
+        return TRACKER_BLANK, ""
+    if not BY_CODE[code].geographic:
+        bound, low, high = f"Chongqing ≥ {theirs} (China's common value)", theirs, None
+    elif theirs == 0 or flag == "1":
+        bound, low, high = f"Chongqing = {theirs} (China's level is general)", theirs, theirs
+    else:
+        bound, low, high = f"Chongqing ≤ {theirs} (China's level is targeted)", None, theirs
+    if kb is None:
+        return NO_EVIDENCE, bound
+    if high is not None and kb > high:
+        return DISAGREES, bound
+    if low is not None and kb < low:
+        return BELOW, bound
+    return (AGREES if low == high else WITHIN), bound
+
+
+def _national(
+    path: Path, header: list[str], ours: dict[date, dict[str, Cell]], first: date | None, last: date | None
+) -> list[Line]:
+    found = _INDICATOR_FILE.match(path.name)
+    code = found.group(1).upper() if found else ""
+    if code not in BY_CODE or not BY_CODE[code].max_level or found is None or found.group(2) == "flag":
+        raise LoadError(
+            "cannot tell which indicator this time series holds",
+            file=printable(str(path)),
+            hint="give an indicator's file under its published name, e.g. c7_movementrestrictions.csv "
+            "(its flag file, c7_flag.csv, is read from beside it)",
+        )
+    row = _national_row(path)
+    flag_path = path.with_name(f"{found.group(1)}_flag.csv")
+    flags = _national_row(flag_path) if flag_path.exists() else {}
+    lines = []
+    for column in header:
+        if not _DAY_COLUMN.match(column):
+            continue
+        day = datetime.strptime(column, "%d%b%Y").date()
+        if not _in_range(day, first, last) or not row:
+            continue
+        theirs = _level(row.get(column, "").replace("NA", ""))
+        flag = flags.get(column, "").replace("NA", "").strip()
+        cells = ours.get(day)
+        cell = None if cells is None else cells[code]
+        kb, evidence = _kb_side(cell)
+        status, bound = national_verdict(code, None if cell is None else cell.level, theirs, flag)
+        tracker = "" if theirs is None else f"China {theirs}" + (f" flag {flag}" if flag else "")
+        lines.append(Line(day.isoformat(), code, status, tracker, kb, f"{bound}; {evidence}" if bound else evidence))
+    return lines
+
+
 # ---------------------------------------------------------------- CoronaNet
 
 
@@ -260,7 +328,11 @@ def reconcile_coronanet(store: ox.Store, path: Path, first: date | None = None, 
     for row in ours:
         span = _span(row)
         assert span is not None
-        hits = [r for r, s in theirs if r.get("type") == row["type"] and s[0] <= span[1] and span[0] <= s[1]]
+        hits = [
+            r
+            for r, s in theirs
+            if r.get("type") == row["type"] and _same_sub_type(r, row) and s[0] <= span[1] and span[0] <= s[1]
+        ]
         matched.update(r.get("record_id", "") for r in hits)
         tracker = ", ".join(sorted(r.get("record_id", "") for r in hits)[:3])
         evidence = f"“{row['description']}” {row['link']}"
@@ -277,6 +349,12 @@ def reconcile_coronanet(store: ox.Store, path: Path, first: date | None = None, 
             Line(span[0].isoformat(), record.get("type", ""), NO_EVIDENCE, record.get("record_id", ""), "", evidence)
         )
     return sorted(lines, key=lambda line: (line.day, line.item, line.kb))
+
+
+def _same_sub_type(theirs: dict[str, str], ours: dict[str, str]) -> bool:
+    """Records of one type match unless both name a sub-type and the two differ."""
+    a, b = theirs.get("type_sub_cat", ""), ours.get("type_sub_cat", "")
+    return not a or not b or a == b
 
 
 def _overlaps(span: tuple[date, date], first: date | None, last: date | None) -> bool:

@@ -94,3 +94,55 @@ def test_a_file_that_is_not_a_tracker_file_is_a_clear_error(
     assert missing.exit_code == 2 and "file not found" in missing.output
     both = run(runner, project, "reconcile")
     assert both.exit_code == 2 and "give one of --oxcgrt FILE or --coronanet FILE" in both.output
+
+
+REAL_DAILY = DATA / "OxCGRT_withnotes_2023_CHN_CQ_excerpt.csv"
+
+
+def test_the_keys_are_those_of_a_real_chongqing_row(runner: CliRunner, project: Project) -> None:
+    # a published Chongqing row (legacy daily file, January 2023): the export's rows carry the same keys, and a
+    # Jurisdiction of their own that starts as the published one does
+    with REAL_DAILY.open(encoding="utf-8", newline="") as handle:
+        published = next(csv.DictReader(handle))
+    result = run(runner, project, "export", "--format", "oxcgrt", "--raw-csv")
+    assert result.exit_code == 0, result.output
+    ours = next(csv.DictReader(result.stdout.splitlines()))
+    keys = ("CountryName", "CountryCode", "RegionName", "RegionCode")
+    assert [ours[k] for k in keys] == [published[k] for k in keys]
+    assert (
+        ours["Jurisdiction"].startswith(published["Jurisdiction"]) and ours["Jurisdiction"] != published["Jurisdiction"]
+    )
+    assert len(ours["Date"]) == len(published["Date"]) == 8 and ours["Date"].isdigit()
+
+
+def test_a_real_daily_file_is_read_by_its_plain_column_names(runner: CliRunner, project: Project) -> None:
+    # the legacy layout names its columns C1_School closing, C1_Flag …: its Chongqing rows are read, and January
+    # 2023 is outside the days the sources cover
+    result = run(
+        runner, project, "reconcile", "--oxcgrt", str(REAL_DAILY), "--from", "2023-01-01", "--to", "2023-01-02"
+    )
+    assert result.exit_code == 0, result.output
+    got = {(line[0], line[1]): line for line in lines(result.stdout)}
+    assert got[("2023-01-01", "C1")][2:4] == ["no evidence", "1 flag 1"]
+    assert got[("2023-01-02", "H7")][3] == "5 flag 1"
+    assert got[("2023-01-01", "StringencyIndex")][3] == "26.85"
+    assert len(got) == 2 * (16 + 4)
+
+
+def test_coronanet_records_of_one_type_match_only_the_same_sub_type(runner: CliRunner, project: Project) -> None:
+    # the release codes its Chongqing quarantine policies of March 2020 (no end date) twice, at home (…Gc) and in
+    # government facilities (…Bv): a record of the knowledge base with a sub-type matches only its own kind
+    release = DATA / "coronanet_release_China_excerpt.csv"
+    args = ("reconcile", "--coronanet", str(release), "--from", "2022-11-09", "--to", "2022-11-09")
+    result = run(runner, project, *args)
+    assert result.exit_code == 0, result.output
+    by_record = {line[4]: line for line in lines(result.stdout)}
+    at_home, in_facility = (
+        by_record["home-isolation-live-alone"],
+        by_record["pc136-infections-in-designated-facilities-Q"],
+    )
+    assert at_home[2] == in_facility[2] == "agrees"
+    assert all(rid.endswith("Gc") for rid in at_home[3].split(", ")), at_home
+    assert all(rid.endswith("Bv") for rid in in_facility[3].split(", ")), in_facility
+    # a record without a sub-type matches either kind
+    assert {rid[-2:] for rid in by_record["beibei-wang-isolation-capacity-Q"][3].split(", ")} == {"Bv", "Gc"}
