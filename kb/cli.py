@@ -453,7 +453,13 @@ def export(obj: _Context, fmt: str, output: str | None, table: str | None, excel
 
 
 @main.command()
-@click.option("--oxcgrt", "oxcgrt_file", type=click.Path(), help="An OxCGRT file: daily rows or a time-series index.")
+@click.option(
+    "--oxcgrt",
+    "oxcgrt_file",
+    type=click.Path(),
+    help="An OxCGRT file: daily rows, a time-series index, or a national per-indicator time series "
+    "(e.g. c1_school_closing.csv, its flag file beside it: bounds for Chongqing's level).",
+)
 @click.option("--coronanet", "coronanet_file", type=click.Path(), help="A CoronaNet release file (e.g. China's).")
 @click.option(
     "--from", "first", type=click.DateTime(["%Y-%m-%d"]), help="First day compared (default: the sources' first)."
