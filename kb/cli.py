@@ -476,7 +476,8 @@ def reconcile(
     """Set a tracker file you downloaded beside the knowledge base, for Chongqing.
 
     Prints one line per day and indicator (OxCGRT) or per record (CoronaNet): whether the two agree, disagree,
-    or the knowledge base has no evidence, with the measure and quote behind the knowledge base's value.
+    or the knowledge base has no evidence (against China's national levels: within or below the bound they set
+    for Chongqing), with the measure and quote behind the knowledge base's value.
     See docs/crosswalks.md for the reconciliation of Chongqing's published indices.
     """
     from .errors import UsageError
