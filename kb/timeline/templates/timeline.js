@@ -33,6 +33,7 @@
     };
   });
   var CHUNK = data.chunk || Math.max(measures.length, 1);
+  if (data.chunk) { root.classList.add("tl-large"); }
   var byId = {};
   measures.forEach(function (m) { byId[m.id] = m; });
   var mode = "category";
