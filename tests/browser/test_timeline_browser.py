@@ -694,3 +694,18 @@ def test_a_large_page_without_javascript_lists_every_measure_and_says_where_the_
     assert page.locator("#t-daily-testing time[datetime='2022-11-10']").count() >= 1
     assert page.locator("mark").count() == 0
     assert shown.network() == []
+
+
+def test_a_large_page_draws_hostile_labels_and_quotes_as_text(
+    visit: OpenPage, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    shown = visit(_render_large(tmp_path_factory, "large-hostile", XSS_TTL))
+    page = shown.page
+    page.wait_for_function("document.querySelectorAll('#tl-lanes li.m').length > 0")
+    page.click("li.m summary")
+    page.wait_for_selector("li.m details[open] .detail:not([data-lazy])")
+    page.check("input[name=lanes][value=place]")
+    assert shown.dialogs == [] and shown.errors == []
+    assert page.locator("img").count() == 0
+    titles = " ".join(page.locator("li.m .title").all_text_contents())  # both languages
+    assert "<script>alert(1)</script>" in titles and "<img src=x onerror=alert(1)>" in titles
