@@ -158,13 +158,15 @@ def _summary(figures: _Figures) -> dict[str, object]:
     }
 
 
-# The checkout whose code is measured: this one, not whatever `kb` the environment has installed (the command runs
-# in the synthetic knowledge base's folder, where an editable install elsewhere would be imported instead).
+# The checkout whose code is measured: this one, not whatever `kb` the environment has installed.
 CODE = Path(__file__).resolve().parent.parent
 
 
 def _renders(root: Path, work: Path, codes: dict[str, Path], repeat: int) -> dict[str, dict[str, object]]:
-    """Build a store per checkout, then render each checkout's page `repeat` times, the checkouts in turn."""
+    """Build a store per checkout, then render each checkout's page `repeat` times, the checkouts in turn.
+
+    Each child runs in its checkout's folder: `python -m` puts that first on sys.path, ahead of the PYTHONPATH that
+    bench's _run gives every child (bench's own checkout), so each imports the kb it is meant to measure."""
     kb = [sys.executable, "-m", "kb"]
     envs = {
         name: {**os.environ, "KB_ROOT": str(root), "KB_STATE_DIR": str(work / f"state-{name}"), "PYTHONPATH": str(c)}
@@ -172,11 +174,11 @@ def _renders(root: Path, work: Path, codes: dict[str, Path], repeat: int) -> dic
     }
     out: dict[str, dict[str, object]] = {name: {"code": str(c)} for name, c in codes.items()}
     for name, env in envs.items():
-        out[name]["build_s"] = round(_run([*kb, "build"], env, root)[0], 2)
+        out[name]["build_s"] = round(_run([*kb, "build"], env, codes[name])[0], 2)
     runs: dict[str, list[tuple[float, int]]] = {name: [] for name in codes}
     for _ in range(repeat):
         for name, env in envs.items():
-            runs[name].append(_run([*kb, "timeline", "-o", str(work / f"timeline-{name}.html")], env, root))
+            runs[name].append(_run([*kb, "timeline", "-o", str(work / f"timeline-{name}.html")], env, codes[name]))
     for name, found in runs.items():
         page = work / f"timeline-{name}.html"
         out[name]["render_s"] = round(statistics.median(r[0] for r in found), 2)
