@@ -50,7 +50,7 @@ STAT_VISIBLE_MIN = 3
 # built at once, so find-in-page reaches every quote); beyond it the list without JavaScript shows each measure's
 # summary row only and the details are shipped compressed, DETAIL_CHUNK measures a block, for the script to show
 # on opening (docs/benchmarks.md, "The timeline page at 10k measures"). Read at call time: tests lower it.
-FULL_LIST_MAX = 1000
+FULL_LIST_MAX = 400
 DETAIL_CHUNK = 100
 # Ids the page itself uses: a measure never gets one of them as its permalink.
 PAGE_IDS = (
