@@ -606,6 +606,16 @@ def test_without_javascript_both_languages_are_readable(visit, sample_page: Path
     assert shown.network() == []
 
 
+def test_find_in_page_reaches_every_quote_of_the_shipped_kb(visit: OpenPage, real_page: Path) -> None:
+    shown = visit(real_page)
+    page = shown.page
+    built = page.eval_on_selector_all("#tl-lanes li.m", "els => els.length")
+    assert built == int(page.locator(".tl-shown").first.inner_text())  # every row built, none left for later
+    marks = page.eval_on_selector_all("#tl-lanes li.m mark", "ms => ms.map(m => m.textContent)")
+    assert len(marks) == real_page.read_text("utf-8").count("<mark>")  # every quote of the list is in the page
+    assert page.evaluate("text => window.find(text)", marks[-1][:20])  # the browser's own find reaches the last
+
+
 # ---------------------------------------------------------------- a page over the full-list size (issue 15, 10k)
 
 
