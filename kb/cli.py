@@ -64,6 +64,16 @@ def _progress(enabled: bool) -> Callable[[str, int, int], None] | None:
     return report
 
 
+DEFAULT_WIDTH = 100
+# --full-width of the commands that print aligned tables (kb query, kb build, kb stats): tables fit the terminal.
+_full_width = click.option(
+    "--full-width",
+    is_flag=True,
+    help="Print table cells whole, however wide the table gets (default: fit the terminal, $COLUMNS or "
+    f"{DEFAULT_WIDTH} columns when not a terminal, cutting long cells with …).",
+)
+
+
 def _table_format(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """The --format option of the commands that print tables (kb stats, kb terms)."""
     return click.option(
@@ -93,8 +103,9 @@ def main(ctx: click.Context, root: str | None) -> None:
 @click.option(
     "--progress/--no-progress", default=None, help="Show each file as it loads (default: when stderr is a terminal)."
 )
+@_full_width
 @click.pass_obj
-def build(obj: _Context, force: bool, progress: bool | None) -> None:
+def build(obj: _Context, force: bool, progress: bool | None, full_width: bool) -> None:
     """Compile ontology/ and facts/ into the persistent store and print what it holds.
 
     The store (in .kb/) is rebuilt automatically by every command when an input file changes;
@@ -115,10 +126,7 @@ def build(obj: _Context, force: bool, progress: bool | None) -> None:
     state = "built" if result.rebuilt else "up to date"
     click.echo(f"store {state}: {result.files} files, {result.triples} triples ({project.relative(project.state_dir)})")
     counts = run_query(open_store(project), get_named_query("counts-by-class").text)
-    click.echo(format_table(counts), nl=False)
-
-
-DEFAULT_WIDTH = 100
+    click.echo(format_table(counts, None if full_width else _terminal_width()), nl=False)
 
 
 def _terminal_width() -> int:
@@ -184,12 +192,7 @@ def _looks_inline(text: str) -> bool:
     metavar="URL",
     help="Run the query on a remote SPARQL 1.1 endpoint (e.g. http://127.0.0.1:7878/query) instead of the local store.",
 )
-@click.option(
-    "--full-width",
-    is_flag=True,
-    help="Print table cells whole, however wide the table gets (default: fit the terminal, $COLUMNS or "
-    f"{DEFAULT_WIDTH} columns when not a terminal, cutting long cells with …).",
-)
+@_full_width
 @click.pass_obj
 def query(
     obj: _Context,
@@ -343,9 +346,13 @@ def validate(obj: _Context, files: tuple[str, ...], fmt: str, engine: str) -> No
 
 @main.command()
 @_table_format("Output format of the tables.")
+@_full_width
 @click.pass_obj
-def stats(obj: _Context, fmt: str) -> None:
-    """Summarise the knowledge base: counts by class, source article, category, month and strength."""
+def stats(obj: _Context, fmt: str, full_width: bool) -> None:
+    """Summarise the knowledge base: counts by class, source article, category, month and strength.
+
+    Tables fit the terminal (the widest columns cut, … marking a cut cell), unless --full-width.
+    """
     from .query import format_csv, format_table
     from .stats import compute_stats
     from .store import open_store
@@ -361,7 +368,7 @@ def stats(obj: _Context, fmt: str) -> None:
             click.echo(format_csv(result), nl=False)
         else:
             click.echo(f"== {title}")
-            click.echo(format_table(result))
+            click.echo(format_table(result, None if full_width else _terminal_width()))
 
 
 TERM_LISTS = ("categories", "targets", "quantities", "statistics", "units", "strengths", "date-kinds")

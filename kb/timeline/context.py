@@ -46,6 +46,12 @@ from .search import build_char_map, fold
 
 # Statistics with at least this many observations get a chart; the rest are listed with their values.
 STAT_VISIBLE_MIN = 3
+# Up to this many measures the page carries every measure's full markup (readable without JavaScript, all of it
+# built at once, so find-in-page reaches every quote); beyond it the list without JavaScript shows each measure's
+# summary row only and the details are shipped compressed, DETAIL_CHUNK measures a block, for the script to show
+# on opening (docs/benchmarks.md, "The timeline page at 10k measures"). Read at call time: tests lower it.
+FULL_LIST_MAX = 400
+DETAIL_CHUNK = 100
 # Ids the page itself uses: a measure never gets one of them as its permalink.
 PAGE_IDS = (
     "tl-main",
@@ -59,6 +65,7 @@ PAGE_IDS = (
     "tl-between",
     "tl-lanes",
     "tl-timeline",
+    "tl-details",
 )
 # Links drawn on the earlier measure's bar, where the later one changed it (implements is not a change).
 DRAWN_LINKS = ("ends", "replaces", "amends", "restates", "relaxes", "tightens")
@@ -343,6 +350,40 @@ def _script_measure(m: TimelineMeasure) -> list[str]:
     ]
 
 
+def _script_row(m: TimelineMeasure) -> list[object]:
+    """What the script draws a large page's summary row from, exactly as measure_summary in measure.html.j2 does
+    (tests/browser compares the two): [] for a measure not drawn, else [first day, last day ("" if none or the
+    same), the end's basis zh, en ("" if none), the bar's classes, pieces [style, open, left, width], cap, cap x,
+    change links [effect, target, day, x, title]]. Positions as the template prints them (str of the float)."""
+    mark = m.mark
+    if not mark.drawn:
+        return []
+    start = m.period.start.day if m.period.start and m.period.start.day else None
+    until = m.period.until if start and m.period.until and m.period.until.day else None
+    basis = until.basis.label if until and until.basis else Text("", "")
+    strength = m.strength.slug.lower() if m.strength else "none"
+    return [
+        start.isoformat() if start else "",
+        until.day.isoformat() if until and until.day and until.day != start else "",
+        basis.zh,
+        basis.en,
+        f"s-{strength}" + (" approximate" if mark.approximate else ""),
+        [[p.style, 1 if p.open_end else 0, str(p.left), str(p.width)] for p in mark.pieces],
+        mark.cap,
+        str(mark.cap_x),
+        [
+            [
+                c.effect,
+                c.target.slug,
+                c.day.isoformat(),
+                str(c.x),
+                f"{c.relation.en} {c.target.label.en or c.target.label.zh}, {c.day.isoformat()} / {c.relation.zh}",
+            ]
+            for c in mark.changes
+        ],
+    ]
+
+
 def _script_changes(rows: list[Row], index: dict[str, int]) -> list[list[object]]:
     """The rows of changes-between as [day, change, measure, by, basis]; measures by their place in the list."""
     found: list[list[object]] = []
@@ -379,10 +420,15 @@ def context_of(rows: Rows, project: Project) -> TimelineContext:
     statistics = statistic_points(vocab, axis, rows.statistics)
     charts = charts_of(statistics)
     category_options = _options(vocab, (c.iri for m in measures for c in m.categories))
+    lazy = len(measures) > FULL_LIST_MAX
     script = {
+        # Rows a chunk of the list (and measures a block of the compressed details) in a large page; 0: all at once.
+        "chunk": DETAIL_CHUNK if lazy else 0,
         "chars": char_map,
         "ancestors": {slug_of(p): sorted(slug_of(a) for a in a_set) for p, a_set in inputs.ancestors.items() if a_set},
         "measures": [_script_measure(m) for m in measures],
+        # A large page: the rows the script builds instead of reading the <noscript> list (which follows it).
+        "rows": [_script_row(m) for m in measures] if lazy else [],
         "changes": _script_changes(rows.changes, {m.iri: n for n, m in enumerate(measures)}),
     }
     return TimelineContext(
@@ -404,4 +450,7 @@ def context_of(rows: Rows, project: Project) -> TimelineContext:
         script_json=json_for_script(script),
         event_rows=max([e.stack for e in events], default=0) + 1,
         layouts=tuple(Layout(n, width) for n, (width, _) in enumerate(LAYOUTS, start=1)),
+        lazy_details=lazy,
+        full_list_max=FULL_LIST_MAX,
+        detail_chunk=DETAIL_CHUNK,
     )

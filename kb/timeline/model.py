@@ -408,6 +408,11 @@ class TimelineContext:
     event_rows: int
     layouts: tuple[Layout, ...] = ()
     stat_height: int = STAT_HEIGHT
+    # More measures than full_list_max: the list carries summary rows only, the details go compressed in blocks of
+    # detail_chunk (kb/timeline/render.py).
+    lazy_details: bool = False
+    full_list_max: int = 0
+    detail_chunk: int = 0
 
 
 @dataclass(frozen=True)

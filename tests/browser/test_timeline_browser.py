@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 from samples import PERIODS_TTL, ROOT, SAMPLE_TTL, XSS_TTL, chromium
 
+import kb.timeline.context
 from kb.cli import main
 
 if TYPE_CHECKING:  # imported where the browser starts, so that collecting the tests stays fast
@@ -603,3 +604,118 @@ def test_without_javascript_both_languages_are_readable(visit, sample_page: Path
     assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
     _screenshot(page, f"timeline-nojs-{size[0]}x{size[1]}.png")
     assert shown.network() == []
+
+
+def test_find_in_page_reaches_every_quote_of_the_shipped_kb(visit: OpenPage, real_page: Path) -> None:
+    shown = visit(real_page)
+    page = shown.page
+    built = page.eval_on_selector_all("#tl-lanes li.m", "els => els.length")
+    assert built == int(page.locator(".tl-shown").first.inner_text())  # every row built, none left for later
+    marks = page.eval_on_selector_all("#tl-lanes li.m mark", "ms => ms.map(m => m.textContent)")
+    assert len(marks) == real_page.read_text("utf-8").count("<mark>")  # every quote of the list is in the page
+    assert page.evaluate("text => window.find(text)", marks[-1][:20])  # the browser's own find reaches the last
+
+
+# ---------------------------------------------------------------- a page over the full-list size (issue 15, 10k)
+
+
+def _render_large(tmp_path_factory: pytest.TempPathFactory, name: str, facts: str) -> Path:
+    """The knowledge base rendered as a page with more measures than the full list holds (the limit lowered to 2):
+    rows drawn by the script from its data, details shipped compressed two measures a block."""
+    base = tmp_path_factory.mktemp(name)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kb.timeline.context, "FULL_LIST_MAX", 2)
+        patch.setattr(kb.timeline.context, "DETAIL_CHUNK", 2)
+        return _render(_knowledge_base(base / "kb", facts), base / "timeline.html")
+
+
+@pytest.fixture(scope="module")
+def large_sample_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _render_large(tmp_path_factory, "large-sample", SAMPLE_TTL)
+
+
+@pytest.fixture(scope="module")
+def large_periods_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _render_large(tmp_path_factory, "large-periods", PERIODS_TTL)
+
+
+# Each built row as the browser serialises it, whitespace between tags dropped (the template indents, the script not).
+ROWS = """els => els.map(e => [e.id,
+  e.querySelector('summary').outerHTML.replace(/>\\s+</g, '><').replace(/\\s+/g, ' ')])"""
+
+
+def _all_rows(shown: Visit) -> list[list[str]]:
+    total = shown.page.locator(".tl-shown").first.inner_text()
+    shown.page.wait_for_function(f"document.querySelectorAll('#tl-lanes li.m').length === {total}")
+    return sorted(shown.page.eval_on_selector_all("#tl-lanes li.m", ROWS))
+
+
+def test_a_large_page_draws_the_rows_the_full_list_has(
+    visit: OpenPage, sample_page: Path, large_sample_page: Path, periods_page: Path, large_periods_page: Path
+) -> None:
+    for full, large in ((sample_page, large_sample_page), (periods_page, large_periods_page)):
+        expected = _all_rows(visit(full))
+        shown = visit(large)
+        assert _all_rows(shown) == expected
+        assert shown.network() == [] and shown.errors == []
+
+
+def _detail(shown: Visit, measure: str) -> str:
+    return " ".join(shown.page.locator(f"#{measure} .detail").inner_html().split()).replace("> <", "><")
+
+
+def test_a_large_page_fills_a_detail_on_opening_as_the_full_list_has_it(
+    visit: OpenPage, sample_page: Path, large_sample_page: Path
+) -> None:
+    expected = {m: _detail(visit(sample_page), m) for m in ("t-daily-testing", "t-no-mass-testing")}
+    shown = visit(large_sample_page)
+    page = shown.page
+    assert page.locator("mark").count() == 0  # no detail is in the page before it is opened
+    page.click("#t-daily-testing summary")
+    page.wait_for_selector("#t-daily-testing mark")
+    assert _detail(shown, "t-daily-testing") == expected["t-daily-testing"]
+    page.locator("#t-daily-testing a[href='#t-no-mass-testing']").click()  # a measure of another block
+    page.wait_for_selector("#t-no-mass-testing details[open] mark")
+    assert _detail(shown, "t-no-mass-testing") == expected["t-no-mass-testing"]
+    page.select_option("#tl-category", "testing")
+    assert shown.visible_ids() == {"t-daily-testing", "t-no-mass-testing"}
+    assert shown.network() == [] and shown.errors == []
+
+
+def test_a_large_page_opens_at_a_permalink_and_passes_axe(
+    visit: OpenPage, large_sample_page: Path, axe_script: Path
+) -> None:
+    shown = visit(large_sample_page, fragment="#t-no-mass-testing")
+    shown.page.wait_for_selector("#t-no-mass-testing details[open] mark")
+    assert shown.page.evaluate("document.activeElement.closest('li.m').id") == "t-no-mass-testing"
+    shown.page.add_script_tag(path=str(axe_script))
+    assert shown.page.evaluate(AXE_RUN) == []
+
+
+def test_a_large_page_without_javascript_lists_every_measure_and_says_where_the_details_are(
+    visit: OpenPage, large_sample_page: Path
+) -> None:
+    shown = visit(large_sample_page, javascript=False)
+    page = shown.page
+    assert shown.visible_ids() == ALL
+    note = page.locator(".lazy-note")
+    assert "need JavaScript" in note.inner_text() and "需启用 JavaScript" in note.inner_text()
+    assert page.locator("#t-daily-testing .track .sp").count() >= 1
+    assert page.locator("#t-daily-testing time[datetime='2022-11-10']").count() >= 1
+    assert page.locator("mark").count() == 0
+    assert shown.network() == []
+
+
+def test_a_large_page_draws_hostile_labels_and_quotes_as_text(
+    visit: OpenPage, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    shown = visit(_render_large(tmp_path_factory, "large-hostile", XSS_TTL))
+    page = shown.page
+    page.wait_for_function("document.querySelectorAll('#tl-lanes li.m').length > 0")
+    page.click("li.m summary")
+    page.wait_for_selector("li.m details[open] .detail:not([data-lazy])")
+    page.check("input[name=lanes][value=place]")
+    assert shown.dialogs == [] and shown.errors == []
+    assert page.locator("img").count() == 0
+    titles = " ".join(page.locator("li.m .title").all_text_contents())  # both languages
+    assert "<script>alert(1)</script>" in titles and "<img src=x onerror=alert(1)>" in titles

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from samples import CLI_MEASURE as MEASURE
-from samples import add_fact, run
+from samples import ROOT, add_fact, run
 
 from kb.cli import main
 from kb.project import Project
@@ -224,6 +224,26 @@ def test_stats(runner: CliRunner, mini_project: Project) -> None:
     assert by_month == {"2022-11": "1"}
     text = run(runner, mini_project, "stats").output
     assert "== by source article" in text
+
+
+def _display_width(line: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
+@pytest.mark.parametrize(("command", "columns"), [("stats", 60), ("build", 23)])
+def test_build_and_stats_tables_fit_the_terminal_unless_full_width(
+    runner: CliRunner, command: str, columns: int
+) -> None:
+    fitted = runner.invoke(main, ["--root", str(ROOT), command], env={"COLUMNS": str(columns)})
+    assert fitted.exit_code == 0, fitted.output
+    tables = fitted.output.splitlines()[1 if command == "build" else 0 :]  # build first says what it built
+    assert max(_display_width(line) for line in tables) <= columns
+    assert "…" in fitted.output and "--full-width prints them whole" in " ".join(fitted.output.split())
+    whole = runner.invoke(main, ["--root", str(ROOT), command, "--full-width"], env={"COLUMNS": str(columns)})
+    assert whole.exit_code == 0, whole.output
+    assert max(_display_width(line) for line in whole.output.splitlines()[1:]) > columns and "…" not in whole.output
 
 
 def test_root_that_is_not_a_project(runner: CliRunner, tmp_path: Path) -> None:

@@ -254,6 +254,46 @@ def test_selected_measure_shows_links_both_ways_and_quote_in_context(
     assert 'lang="zh-Hant"' in other[: other.index("</details>")]
 
 
+def _script_data(html: str, element: str) -> object:
+    start = html.index(f'<script type="application/json" id="{element}">')
+    return json.loads(html[html.index(">", start) + 1 : html.index("</script>", start)])
+
+
+def test_a_large_page_ships_each_measures_detail_compressed_and_lists_summaries_only(
+    runner: CliRunner, sample: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import base64
+    import gzip
+
+    import kb.timeline.context
+
+    full, large = tmp_path / "full.html", tmp_path / "large.html"
+    render(runner, sample, full)
+    monkeypatch.setattr(kb.timeline.context, "FULL_LIST_MAX", 4)  # the sample has 5 measures
+    monkeypatch.setattr(kb.timeline.context, "DETAIL_CHUNK", 2)
+    render(runner, sample, large)
+    full_html, large_html = full.read_text("utf-8"), large.read_text("utf-8")
+    assert 'id="tl-details"' not in full_html and "lazy-note" not in full_html
+    ids = [a["id"] for a in parse(full).with_class("li", "m")]
+    assert [a["id"] for a in parse(large).with_class("li", "m")] == ids
+    blocks = _script_data(large_html, "tl-details")
+    assert isinstance(blocks, list) and len(blocks) == 3  # 2 + 2 + 1
+    details = [d for b in blocks for d in json.loads(gzip.decompress(base64.b64decode(b)))]
+    for measure, detail in zip(ids, details, strict=True):
+        markup = item_html(full_html, measure)
+        shipped = markup[markup.index('<div class="detail">') + len('<div class="detail">') : markup.rindex("</div>")]
+        assert " ".join(detail.split()) == " ".join(shipped.split()), measure
+        lazy = item_html(large_html, measure)
+        assert '<div class="detail" data-lazy></div>' in lazy and "<mark>" not in lazy
+        summary = markup[: markup.index("</summary>")]
+        assert " ".join(lazy[: lazy.index("</summary>")].split()) == " ".join(summary.split())
+    data = _script_data(large_html, "tl-data")
+    assert isinstance(data, dict) and data["chunk"] == 2 and len(data["rows"]) == len(ids)
+    assert _script_data(full_html, "tl-data")["chunk"] == 0  # type: ignore[index]
+    assert large_html.index("<script>") < large_html.index('<noscript id="tl-list-source">')
+    assert "more than 4" in large_html and "need JavaScript" in large_html
+
+
 @pytest.fixture
 def periods_page(runner: CliRunner, mini_project: Project, tmp_path: Path) -> str:
     add_facts(mini_project, "article-902.ttl", PERIODS_TTL)

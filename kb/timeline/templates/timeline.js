@@ -1,13 +1,16 @@
 // The timeline's behaviour: lanes, filters, search in both scripts, the language, permalinks, change links on
 // the bars, the two-day view and the chart's areas. Without JavaScript the page shows the same list (inside
-// <noscript>) in both languages; with it, the list is built from that markup, a chunk at a time, so that a
-// page of 10k measures opens and filters fast (the browser never builds the DOM of the whole list).
+// <noscript>) in both languages; with it, the list is built from that markup, so that the browser never parses
+// the no-script list as a DOM. A small page (data.chunk 0) builds every measure at once, so find-in-page reaches
+// every quote. A large one (more measures than kb.timeline.context.FULL_LIST_MAX) runs before its <noscript>
+// list, which holds each measure's summary row only: the script draws the rows from data.rows (as the
+// measure_summary macro does), data.chunk rows at a time, more as the reader scrolls, and the details come
+// gzip-compressed in blocks of data.chunk measures (#tl-details, after the script) inflated on opening.
 (function () {
   "use strict";
   var doc = document;
   var root = doc.documentElement;
   root.classList.add("js");
-  var CHUNK = 400;
   var data = JSON.parse(doc.getElementById("tl-data").textContent);
   var lanes = JSON.parse(doc.getElementById("tl-lanes-data").textContent);
   var chars = data.chars;
@@ -29,6 +32,8 @@
       strength: row[6], lane: { category: row[7], place: row[8] }, text: row[9], li: null
     };
   });
+  var CHUNK = data.chunk || Math.max(measures.length, 1);
+  if (data.chunk) { root.classList.add("tl-large"); }
   var byId = {};
   measures.forEach(function (m) { byId[m.id] = m; });
   var mode = "category";
@@ -36,12 +41,107 @@
   var limit = CHUNK;
   var selected = null;
 
+  // ---------------------------------------------------------------- the details of a large page
+
+  var blocks = null;
+  var inflated = {};
+
+  function inflate(base64) {
+    var raw = atob(base64);
+    var bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) { bytes[i] = raw.charCodeAt(i); }
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).text().then(JSON.parse);
+  }
+
+  function block(k) {
+    if (!inflated[k]) {
+      inflated[k] = new Promise(function (resolve) {
+        // The blocks follow this script in the page: wait for the parser if the reader was quicker.
+        if (doc.readyState !== "loading") { resolve(); } else { doc.addEventListener("DOMContentLoaded", resolve); }
+      }).then(function () {
+        if (blocks === null) { blocks = JSON.parse(doc.getElementById("tl-details").textContent); }
+        return inflate(blocks[k]);
+      });
+    }
+    return inflated[k];
+  }
+
+  // Fill an opened measure's empty detail from its block (a small page has every detail already).
+  function fill(m) {
+    var box = m.li.querySelector(".detail[data-lazy]");
+    if (!box || box.hasAttribute("data-loading")) { return; }
+    box.setAttribute("data-loading", "");
+    block(Math.floor(m.n / CHUNK)).then(function (markup) {
+      box.innerHTML = markup[m.n % CHUNK];
+      box.removeAttribute("data-lazy");
+      box.removeAttribute("data-loading");
+    }, function () {
+      box.removeAttribute("data-loading");
+      box.textContent = "";
+      box.appendChild(text("p", "此浏览器无法解压本页的措施详情。", "This browser cannot unpack the details of this page."));
+    });
+  }
+
   // ---------------------------------------------------------------- the list, from the <noscript> markup
 
   var source = null;
   var offsets = null;
 
+  // A large page's row, drawn from data.rows[n] as measure_summary in measure.html.j2 draws it.
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+  function esc(value) {
+    return String(value).replace(/&/g, "&amp;").replace(/[<]/g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  }
+
+  // An element's markup; attrs: [name, value, ...] (a value of null: a bare attribute).
+  function el(tag, attrs, inner) {
+    var out = "<" + tag;
+    for (var i = 0; i < attrs.length; i += 2) {
+      out += " " + attrs[i] + (attrs[i + 1] === null ? "" : "=\"" + esc(attrs[i + 1]) + "\"");
+    }
+    return out + ">" + inner + "<" + "/" + tag + ">";
+  }
+
+  function pair(zh, en) {
+    return el("span", ["class", "l-en", "lang", "en"], esc(en || zh)) + el("span", ["class", "l-zh", "lang", "zh"], esc(zh || en));
+  }
+
+  function dayHtml(iso) {
+    var y = iso.slice(0, 4);
+    var mo = Number(iso.slice(5, 7));
+    var d = Number(iso.slice(8, 10));
+    return el("time", ["datetime", iso], pair(y + "年" + mo + "月" + d + "日", d + " " + MONTHS[mo - 1] + " " + y));
+  }
+
+  function rowHtml(m) {
+    var r = data.rows[m.n];
+    var when = "";
+    var track = "";
+    if (!r.length) {
+      when = el("span", ["class", "not-drawn"], pair("无已知日期：未在时间轴上绘制", "no date known: not drawn on the axis"));
+    } else {
+      if (r[0]) {
+        when = pair("有效期", "in effect") + " " + dayHtml(r[0]) + (r[1] ? " – " + dayHtml(r[1]) : "") +
+          (r[2] || r[3] ? " (" + pair(r[2], r[3]) + ")" : "");
+      }
+      track = el("span", ["class", "period " + r[4]], r[5].map(function (p) {
+        return el("span", ["class", "sp sp-" + p[0] + (p[1] ? " open" : ""), "style", "left:" + p[2] + "%;width:" + p[3] + "%"], "");
+      }).join("") + (r[6] ? el("span", ["class", "cap b-" + r[6], "style", "left:" + r[7] + "%"], "") : "") +
+        r[8].map(function (c) {
+          return el("span", ["class", "chg e-" + c[0], "data-target", c[1], "data-day", c[2], "style", "left:" + c[3] + "%",
+            "title", c[4]], "");
+        }).join(""));
+    }
+    var name = el("span", ["class", "name"], el("span", ["class", "title"], pair(m.zh, m.en)) + " " +
+      el("span", ["class", "when"], when));
+    var summary = el("summary", ["class", "row"], name + el("span", ["class", "track", "aria-hidden", "true"], track));
+    return el("li", ["class", "m", "id", m.id], el("details", [], summary + el("div", ["class", "detail", "data-lazy", null], "")));
+  }
+
   function itemHtml(m) {
+    if (data.chunk) { return rowHtml(m); }
     if (offsets === null) {
       source = doc.getElementById("tl-list-source").textContent;
       offsets = [];
@@ -66,6 +166,7 @@
       m.li = made[i];
       var details = m.li.querySelector("details");
       details.addEventListener("toggle", function () {
+        if (details.open) { fill(m); }
         if (details.open && location.hash !== "#" + m.id && history.replaceState) {
           history.replaceState(null, "", "#" + m.id);
           choose(m);
@@ -346,6 +447,18 @@
     limit += CHUNK;
     render();
   });
+  // A large page: the next rows are built when the button comes near the viewport, so scrolling reads on.
+  if (data.chunk && window.IntersectionObserver) {
+    var near = new IntersectionObserver(function (entries) {
+      if (entries.some(function (e) { return e.isIntersecting; }) && !moreButton.hidden) {
+        limit += CHUNK;
+        render();
+        near.unobserve(moreButton);  // observed again: reports at once if the button is still near
+        near.observe(moreButton);
+      }
+    }, { rootMargin: "600px 0px" });
+    near.observe(moreButton);
+  }
   langButton.addEventListener("click", function () {
     setLanguage(root.classList.contains("ui-en") ? "zh" : "en");
   });
@@ -356,13 +469,17 @@
     event.preventDefault();
     location.hash = "#" + marker.getAttribute("data-target");
   });
-  doc.querySelectorAll("input[data-series]").forEach(function (box) {
-    box.addEventListener("change", function () {
-      doc.querySelectorAll(".series[data-series=\"" + box.getAttribute("data-series") + "\"]").forEach(function (g) {
-        g.classList.toggle("off", !box.checked);
+  // The chart follows the script in a large page: wire its areas once the page is parsed.
+  function wireChart() {
+    doc.querySelectorAll("input[data-series]").forEach(function (box) {
+      box.addEventListener("change", function () {
+        doc.querySelectorAll(".series[data-series=\"" + box.getAttribute("data-series") + "\"]").forEach(function (g) {
+          g.classList.toggle("off", !box.checked);
+        });
       });
     });
-  });
+  }
+  if (doc.readyState === "loading") { doc.addEventListener("DOMContentLoaded", wireChart); } else { wireChart(); }
   doc.addEventListener("keydown", function (event) {
     var active = doc.activeElement;
     if (!active || active.tagName !== "SUMMARY" || !active.closest("li.m")) { return; }
