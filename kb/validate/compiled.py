@@ -287,10 +287,7 @@ class Data:
         if known is None:
             term = "?s" if inverse else "?o"
             query = f"SELECT ?p (COUNT(DISTINCT {term}) AS ?n) WHERE {{ ?s ?p ?o }} GROUP BY ?p"
-            known = self._distinct_counts[inverse] = {
-                row["p"]: int(row["n"].value)
-                for row in self.select(query)
-            }
+            known = self._distinct_counts[inverse] = {row["p"]: int(row["n"].value) for row in self.select(query)}
         return known.get(predicate, 0)
 
     def distinct_values(self, predicate: ox.NamedNode, inverse: bool) -> list[Term]:
@@ -741,8 +738,7 @@ class Targets:
                 "GROUP BY ?p"
             )
             known = self._by_predicate[inverse] = {
-                row["p"]: (int(row["pairs"].value), int(row["n"].value))
-                for row in self.data.select(query)
+                row["p"]: (int(row["pairs"].value), int(row["n"].value)) for row in self.data.select(query)
             }
         return known
 
