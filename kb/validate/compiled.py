@@ -510,7 +510,7 @@ class Evaluator:
                     if least == [1] and [p for p in inner if p.value.startswith(_SH)] == [sh("languageIn")]:
                         wanted = {m.value.lower() for m in shapes.items(shapes.objects(rule, sh("languageIn"))[0])}
                         condition = _lang_condition(wanted, "?v")
-                        if targets.count_where(path, condition) == targets.count():
+                        if targets.count_with_language(path, wanted) == targets.count():
                             continue  # every focus node has a value in one of the languages
                         yield f"SELECT ?f WHERE {{ {target} FILTER NOT EXISTS {{ ?f {path} ?v FILTER({condition}) }} }}"
                     elif least:
@@ -718,6 +718,7 @@ class Targets:
         self._count: int | None = None
         self._by_predicate: dict[bool, dict[ox.NamedNode, tuple[int, int]]] = {}
         self._where: dict[tuple[str, str], int] = {}
+        self._languages: dict[str, dict[str, int]] = {}
 
     def count(self) -> int:
         """How many focus nodes."""
@@ -749,6 +750,30 @@ class Targets:
     def pairs(self, predicate: ox.NamedNode, inverse: bool) -> int:
         """How many (focus node, value) triples the predicate has (a triple in two graphs counted twice)."""
         return self._predicate_counts(inverse).get(predicate, (0, 0))[0]
+
+    def languages(self, path: str) -> dict[str, int]:
+        """Language tag (lower-cased; "" for none) → how many focus nodes have a value on the path with it."""
+        known = self._languages.get(path)
+        if known is None:
+            query = (
+                f"SELECT ?l (COUNT(DISTINCT ?f) AS ?n) WHERE {{ {self.pattern} ?f {path} ?v "
+                'BIND(IF(isLiteral(?v), LCASE(LANG(?v)), "") AS ?l) } GROUP BY ?l'
+            )
+            known = self._languages[path] = {
+                (row["l"].value if row["l"] is not None else ""): int(row["n"].value)
+                for row in self.data.select(query)
+            }
+        return known
+
+    def count_with_language(self, path: str, wanted: set[str]) -> int:
+        """How many focus nodes have a value on the path whose tag sh:languageIn admits: from the counts by tag
+        when one tag admitted occurs, else counted by the store."""
+        admitted = [
+            n for tag, n in self.languages(path).items() if tag and (tag in wanted or tag.split("-")[0] in wanted)
+        ]
+        if len(admitted) <= 1:
+            return admitted[0] if admitted else 0
+        return self.count_where(path, _lang_condition(wanted, "?v"))
 
     def count_where(self, path: str, condition: str) -> int:
         """How many focus nodes have a value on the path that meets the condition."""
