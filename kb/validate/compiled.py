@@ -760,8 +760,7 @@ class Targets:
                 'BIND(IF(isLiteral(?v), LCASE(LANG(?v)), "") AS ?l) } GROUP BY ?l'
             )
             known = self._languages[path] = {
-                (row["l"].value if row["l"] is not None else ""): int(row["n"].value)
-                for row in self.data.select(query)
+                (row["l"].value if row["l"] is not None else ""): int(row["n"].value) for row in self.data.select(query)
             }
         return known
 
