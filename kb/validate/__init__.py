@@ -3,7 +3,9 @@
 The outcome is a Report, never an exception: "the facts do not conform" is a result. The whole knowledge base
 is validated from the store (built first when an input changed, as for every reader); new or changed files are
 validated in its context (in_context.py). The modules: report (Finding, Report), places (file:line of a
-subject), shacl, checks (the project's own checks), run (one run of them all), in_context.
+subject), shacl (the engines), compiled (the shapes evaluated on the store, the default), checks (the project's own
+checks), onepass (checks computed in one pass with their query's rows), prefilter, run (one run of them all),
+in_context.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 
@@ -18,6 +18,7 @@ from ..loader import printable
 from ..namespaces import GRAPH_BASE, PREFIXES, RDF_TYPE, STANDARD_NAMESPACES, expand, shorten
 from ..project import Project
 from ..query import QUERY_DIR, named_queries, run_query, select
+from . import onepass
 from .places import Locator, display, key, term_text
 from .report import Finding
 
@@ -365,9 +366,12 @@ def query_findings(store: ox.Store, locator: Locator) -> list[Finding]:
     findings = []
     for check in named_queries(CHECKS_DIR, "check").values():
         path = check.path
-        result = run_query(store, path.read_text("utf-8"))
-        for row in result.rows:
-            record = dict(zip(result.variables, row, strict=True))
+        if path.stem in onepass.ROWS:  # the same rows, computed in one pass (onepass.py)
+            records: list[dict[str, Any]] = list(onepass.ROWS[path.stem](store))
+        else:
+            result = run_query(store, path.read_text("utf-8"))
+            records = [dict(zip(result.variables, row, strict=True)) for row in result.rows]
+        for record in records:
             term = record.get("subject")
             subject = key(term) if isinstance(term, ox.NamedNode | ox.BlankNode) else ""
             value = {k: (v.value if v is not None else "") for k, v in record.items()}

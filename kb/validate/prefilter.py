@@ -18,7 +18,14 @@ import pyoxigraph as ox
 
 from ..namespaces import PREFIXES, RDF_TYPE, STANDARD_NAMESPACES
 from ..query import select
-from .checks import _LOCAL_NAMESPACES, _QUOTE, _VOCABULARY_PROPERTIES, _vocabulary_classes
+from .checks import (
+    _LOCAL_NAMESPACES,
+    _QUOTE,
+    _VOCABULARY_PROPERTIES,
+    _described_in,
+    _namespace_of,
+    _vocabulary_classes,
+)
 from .places import IndexedFiles
 
 # Every character literal_findings can object to: the control characters (Unicode's Cc category is exactly
@@ -62,9 +69,8 @@ class StoreCandidates:
                 f"SELECT DISTINCT ?g ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(isIRI(?o)) }}"
             )
         )
-        self.local_objects = [
-            (row["g"].value, row["o"]) for row in rows if row["o"].value.startswith(_LOCAL_NAMESPACES)
-        ]
+        self.iri_objects = [(row["g"].value, row["o"]) for row in rows]
+        self.local_objects = [(g, o) for g, o in self.iri_objects if o.value.startswith(_LOCAL_NAMESPACES)]
 
     def _subsets(self, names: list[str], quads: Iterator[ox.Quad]) -> list[FileSubset]:
         subsets = {name: FileSubset(name) for name in names}
@@ -117,6 +123,25 @@ class StoreCandidates:
             for graph, cls in self.classes:
                 if cls.value in classes:
                     yield from self._pattern(None, type_node, cls, graph)
+
+        return self._subsets(names, quads())
+
+    def references(self, names: list[str]) -> list[FileSubset]:
+        """Triples linking (other than by rdf:type) to an IRI of a knowledge-base namespace that no file of the
+        store describes (reference_findings' rule when the store is its own reference): each object looked up once."""
+        type_node = ox.NamedNode(RDF_TYPE)
+        described: dict[ox.NamedNode, bool] = {}
+
+        def quads() -> Iterator[ox.Quad]:
+            for graph, term in self.iri_objects:
+                if not _namespace_of(term.value):
+                    continue
+                if term not in described:
+                    described[term] = _described_in(self.store, term.value, set())
+                if not described[term]:
+                    for quad in self._pattern(None, None, term, graph):
+                        if quad.predicate != type_node:
+                            yield quad
 
         return self._subsets(names, quads())
 

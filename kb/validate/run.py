@@ -33,18 +33,24 @@ def _files(names: Sequence[str], files: ParsedFiles | IndexedFiles) -> list[File
     return [StoredFile(name, files) for name in names]
 
 
-def _file_findings(fact_files: list[str], checked: list[str], declared: set[str], locator: Locator) -> list[Finding]:
+def _file_findings(
+    fact_files: list[str], checked: list[str], declared: set[str], locator: Locator, reference: ox.Store
+) -> list[Finding]:
     """The per-file checks: over the parsed files, or over what each can report on in the store (prefilter.py)."""
     files = locator.files
+    own = {files.graph(n) for n in checked} if reference is not locator.store else set()
     if isinstance(files, IndexedFiles):
         candidates = StoreCandidates(files, checked)
+        linked = candidates.references(fact_files) if reference is locator.store else _files(fact_files, locator.files)
         return (
-            vocabulary_findings(candidates.vocabulary(fact_files, declared), declared, locator)
+            reference_findings(linked, locator, reference, own)
+            + vocabulary_findings(candidates.vocabulary(fact_files, declared), declared, locator)
             + declaration_findings(candidates.declarations(fact_files), locator)
             + literal_findings(candidates.literals(checked), locator)
         )
     return (
-        vocabulary_findings(_files(fact_files, files), declared, locator)
+        reference_findings(_files(fact_files, files), locator, reference, own)
+        + vocabulary_findings(_files(fact_files, files), declared, locator)
         + declaration_findings(_files(fact_files, files), locator)
         + literal_findings(_files(checked, files), locator)
     )
@@ -75,8 +81,7 @@ def run_checks(
     own = {locator.files.graph(n) for n in checked} if reference is not store else set()
     terms = target_terms([reference, store] if reference is not store else [store], own)
     findings += target_group_findings(store, terms, locator)
-    findings += reference_findings(_files(fact_files, locator.files), locator, reference, own)
-    findings += _file_findings(fact_files, checked, declared, locator)
+    findings += _file_findings(fact_files, checked, declared, locator, reference)
     findings = [printable_finding(f) for f in drop_shacl_duplicates(findings)]
     if report_files is not None:
         findings = [f for f in findings if f.file in report_files]

@@ -1,5 +1,6 @@
-"""The SHACL part of validation: the shapes of ontology/shapes.ttl run by pyshacl (the reference) or pyshacl-turbo
-(same findings, a Rust core), over the store's quads, and the results turned into findings."""
+"""The SHACL part of validation: the shapes of ontology/shapes.ttl evaluated on the store (compiled.py, the default),
+or run by pyshacl (the reference) or pyshacl-turbo (same findings, a Rust core) over the store's quads, and the
+results turned into findings."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pyoxigraph as ox
 from ..errors import UsageError
 from ..namespaces import PREFIXES
 from ..query import select
+from . import compiled
 from .places import Locator, key, term_text
 from .report import Finding
 
@@ -99,7 +101,7 @@ def _restore_ill_typed(results, ill_typed: dict) -> None:
                 results.add((result, SH.value, original))
 
 
-SHACL_ENGINES = ("auto", "pyshacl", "turbo")
+SHACL_ENGINES = ("auto", "compiled", "pyshacl", "turbo")
 DEFAULT_ENGINE = "auto"
 
 
@@ -109,11 +111,12 @@ def _turbo_installed() -> bool:
     return importlib.util.find_spec("pyshacl_turbo") is not None
 
 
-def resolve_engine(engine: str) -> str:
-    """The engine `auto` stands for: pyshacl-turbo when it is installed (its findings are proven identical to
-    pyshacl's by tests/engines/test_shacl_engines.py), else pyshacl."""
+def resolve_engine(engine: str, fallback: bool = False) -> str:
+    """The engine `auto` stands for: the shapes compiled over the store (compiled.py; its findings are proven
+    identical to pyshacl's by tests/engines/test_shacl_engines.py). As the engine for the shapes compiled.py leaves
+    to a reference engine (`fallback`): pyshacl-turbo when it is installed (proven identical likewise), else pyshacl."""
     if engine == "auto":
-        return "turbo" if _turbo_installed() else "pyshacl"
+        return ("turbo" if _turbo_installed() else "pyshacl") if fallback else "compiled"
     return engine
 
 
@@ -121,6 +124,8 @@ def shacl_engine(engine: str):
     """pyshacl (the reference) or pyshacl-turbo (same API and findings, a Rust core, much faster); `auto` is the
     fastest installed."""
     engine = resolve_engine(engine)
+    if engine == "compiled":
+        return compiled
     if engine == "turbo":
         try:
             import pyshacl_turbo
@@ -208,10 +213,9 @@ def _ntriples_data(store: ox.Store) -> tuple[str, dict[tuple[object, object, obj
     return text, ill_typed
 
 
-def _run_turbo(shacl, text: str, shapes_file: Path):
+def _run_turbo(shapes, text: str):
     """pyshacl-turbo over N-Triples text, handed to its Rust parser directly (its public entry points for text go
     through an rdflib graph first, which costs more than the validation; an in-memory store is the public fallback)."""
-    shapes = shacl.compile_shapes(_shacl_graph(shapes_file), advanced=True)
     try:
         from pyshacl_turbo.rdf import Input
 
@@ -224,25 +228,21 @@ def _run_turbo(shacl, text: str, shapes_file: Path):
     return results
 
 
-def shacl_findings(
-    store: ox.Store,
-    locator: Locator,
-    shapes_file: Path,
-    focus: list[ox.NamedNode | ox.BlankNode] | None,
-    engine: str = DEFAULT_ENGINE,
-) -> tuple[list[Finding], bytes]:
+def _reference_report(store: ox.Store, shapes, engine: str, focus: list[ox.NamedNode | ox.BlankNode] | None):
+    """pyshacl or pyshacl-turbo over the store: the report for the findings (the values as the shapes saw them) and
+    the report as N-Triples with the data's own ill-typed literals, pruned to the results about `focus`."""
     shacl = shacl_engine(engine)
-
     with _quiet_rdflib():
         # pyshacl's focus_nodes drops warning-severity results (0.40), so the small context graph is
         # validated whole and the results about nodes outside the new files are pruned.
         if resolve_engine(engine) == "turbo":
             text, ill_typed = _ntriples_data(store)
-            results = _run_turbo(shacl, text, shapes_file)
+            compiled_shapes = shacl.compile_shapes(shapes, advanced=True)
+            results = _run_turbo(compiled_shapes, text)
         else:
             data, ill_typed = _rdflib_data(store)
             _, results, _ = shacl.validate(
-                data, shacl_graph=_shacl_graph(shapes_file), inference="none", advanced=True, allow_warnings=True
+                data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
             )
         if focus is not None:
             _prune_results(results, {_to_rdflib(node) for node in focus})
@@ -255,46 +255,107 @@ def shacl_findings(
     report = ox.Store()
     # parse keeps blank node labels (Store.load renames them): a blank focus node is then found in the data
     report.extend(ox.parse(report_nt, format=ox.RdfFormat.N_TRIPLES))
+    return report, typed_nt
+
+
+def _report_results(report: ox.Store) -> list[compiled.Result]:
+    """The top-level results of a SHACL validation report (sh:detail nests their causes)."""
     query = """
-    SELECT ?r ?focus ?path ?severity ?value WHERE {
-      ?report a sh:ValidationReport ; sh:result ?r .  # top-level results only: sh:detail nests their causes
-      ?r sh:focusNode ?focus ; sh:resultSeverity ?severity .
+    SELECT ?r ?focus ?path ?severity ?value ?shape ?component WHERE {
+      ?report a sh:ValidationReport ; sh:result ?r .
+      ?r sh:focusNode ?focus ; sh:resultSeverity ?severity ; sh:sourceShape ?shape ;
+         sh:sourceConstraintComponent ?component .
       OPTIONAL { ?r sh:resultPath ?path } OPTIONAL { ?r sh:value ?value }
     }"""
-    findings = []
+    message = ox.NamedNode(_SH + "resultMessage")
+    results = []
     for row in select(report.query(query, prefixes={"sh": _SH})):
-        messages = {"en": "", "zh": ""}
-        for quad in report.quads_for_pattern(row["r"], ox.NamedNode(_SH + "resultMessage"), None):
-            literal = quad.object
-            if not isinstance(literal, ox.Literal):
-                continue
-            lang = (literal.language or "en")[:2]
-            messages.setdefault(lang, "")
-            if not messages[lang]:
-                messages[lang] = literal.value
-        focus_node = locator.owner(row["focus"])
-        path = row["path"]
-        if not isinstance(path, ox.NamedNode) and row["value"] is not None:
-            # an alternative path: name the predicate that actually links focus and value
-            links = list(locator.store.quads_for_pattern(row["focus"], None, row["value"]))
-            path = links[0].predicate if links else path
-        prop = path.value if isinstance(path, ox.NamedNode) else ""
-        value = row["value"]
-        message = messages["en"] or "does not conform to the shapes"
-        if value is not None and not isinstance(value, ox.BlankNode):
-            message += f" (value: {term_text(value)})"
-        for file, line in locator.where(key(focus_node), prop or None):
-            findings.append(
-                Finding(
-                    file=file,
-                    line=line,
-                    severity=_SEVERITY_OF.get(row["severity"].value, "violation"),
-                    subject=term_text(focus_node),
-                    property=term_text(path) if isinstance(path, ox.NamedNode) else "",
-                    message=message,
-                    message_zh=messages["zh"],
-                    hint=_SHACL_HINT,
-                    check="shacl",
-                )
+        messages = tuple(
+            q.object for q in report.quads_for_pattern(row["r"], message, None) if isinstance(q.object, ox.Literal)
+        )
+        results.append(
+            compiled.Result(
+                row["focus"], row["path"], row["severity"], row["value"], row["shape"], row["component"], messages
             )
-    return findings, typed_nt
+        )
+    return results
+
+
+def _reduced_shapes(outcome: compiled.Outcome):
+    """The shapes graph for the reference engine: the shapes compiled.py left to it keep their targets, the others
+    lose theirs (N-Triples keeps the blank nodes' labels, so its results name the same shapes)."""
+    import rdflib
+
+    targets = {compiled.sh(n) for n in ("targetClass", "targetSubjectsOf", "targetNode", "targetObjectsOf")}
+    left = set(outcome.unsupported)
+    kept = [t for t in outcome.shapes.triples if t.predicate not in targets or t.subject in left]
+    graph = rdflib.Graph()
+    graph.parse(data=ox.serialize(kept, format=ox.RdfFormat.N_TRIPLES) or b"", format="nt")
+    return graph
+
+
+def _compiled_results(
+    store: ox.Store, shapes_file: Path, focus: list[ox.NamedNode | ox.BlankNode] | None
+) -> tuple[list[compiled.Result], bytes]:
+    """The compiled shapes over the store, and the reference engine (pyshacl-turbo if installed) for any shape
+    they do not cover."""
+    with _quiet_rdflib():
+        outcome = compiled.evaluate(store, shapes_file)
+    results = outcome.results
+    if outcome.unsupported:
+        report, _ = _reference_report(store, _reduced_shapes(outcome), resolve_engine("auto", fallback=True), None)
+        results = results + _report_results(report)
+    if focus is not None:
+        wanted = set(focus)
+        results = [r for r in results if r.focus in wanted]
+    return results, compiled.report_ntriples(outcome, results)
+
+
+def shacl_findings(
+    store: ox.Store,
+    locator: Locator,
+    shapes_file: Path,
+    focus: list[ox.NamedNode | ox.BlankNode] | None,
+    engine: str = DEFAULT_ENGINE,
+) -> tuple[list[Finding], bytes]:
+    """The SHACL findings of the engine asked for, placed in files, and its report as N-Triples."""
+    if resolve_engine(engine) == "compiled":
+        results, typed_nt = _compiled_results(store, shapes_file, focus)
+    else:
+        report, typed_nt = _reference_report(store, _shacl_graph(shapes_file), engine, focus)
+        results = _report_results(report)
+    return [finding for result in results for finding in _findings(result, locator)], typed_nt
+
+
+def _findings(result: compiled.Result, locator: Locator) -> list[Finding]:
+    """One result as findings: at its focus node's (or its blank node's owner's) place in each file describing it."""
+    messages = {"en": "", "zh": ""}
+    for literal in result.messages:
+        lang = (literal.language or "en")[:2]
+        messages.setdefault(lang, "")
+        if not messages[lang]:
+            messages[lang] = literal.value
+    focus_node = locator.owner(result.focus)
+    path, value = result.path, result.value
+    if not isinstance(path, ox.NamedNode) and value is not None:
+        # an alternative path: name the predicate that actually links focus and value
+        links = list(locator.store.quads_for_pattern(result.focus, None, value))
+        path = links[0].predicate if links else path
+    prop = path.value if isinstance(path, ox.NamedNode) else ""
+    message = messages["en"] or "does not conform to the shapes"
+    if value is not None and not isinstance(value, ox.BlankNode):
+        message += f" (value: {term_text(value)})"
+    return [
+        Finding(
+            file=file,
+            line=line,
+            severity=_SEVERITY_OF.get(result.severity.value, "violation"),
+            subject=term_text(focus_node),
+            property=term_text(path) if isinstance(path, ox.NamedNode) else "",
+            message=message,
+            message_zh=messages["zh"],
+            hint=_SHACL_HINT,
+            check="shacl",
+        )
+        for file, line in locator.where(key(focus_node), prop or None)
+    ]

@@ -33,7 +33,7 @@ def test_nested_detail_results_are_not_listed_as_findings_of_their_own(tmp_path:
     shapes.write_text(_SHAPES, "utf-8")
     parsed = parse_turtle(_DATA, "facts/data.ttl")
     store = Dataset([parsed]).to_store()
-    findings, report_nt = shacl_findings(store, Locator(ParsedFiles([parsed]), store), shapes, None)
+    findings, report_nt = shacl_findings(store, Locator(ParsedFiles([parsed]), store), shapes, None, "pyshacl")
     report = ox.Store()
     report.extend(ox.parse(report_nt, format=ox.RdfFormat.N_TRIPLES))
     detail = ox.NamedNode("http://www.w3.org/ns/shacl#detail")
