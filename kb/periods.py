@@ -243,6 +243,11 @@ def derive_periods(
             if link.effect == "restates":
                 restated.setdefault(link.earlier, set()).add(later_start)
     resolved = {(r, e) for r, e in unaffected}
+    # Measures share a few sets of places: the windows overlapping each set are found once per set, not per measure.
+    windows_of: dict[frozenset[str], list[Window]] = {}
+    for m in table.values():
+        if m.places and m.places not in windows_of:
+            windows_of[m.places] = [w for w in windows if places.overlap(m.places, w.places)]
     possible: dict[str, list[tuple[str, date]]] = {}
     for repeal in sorted(set(repeals), key=lambda r: (r.measure, r.against)):
         r = table.get(repeal.measure)
@@ -265,8 +270,7 @@ def derive_periods(
             anchors.get(iri, set()),
             restated.get(iri, set()),
             sorted(possible.get(iri, []), key=lambda p: (p[1], p[0])),
-            windows,
-            places,
+            windows_of.get(table[iri].places, []),
         )
         for iri in sorted(table)
     ]
@@ -279,8 +283,7 @@ def _period(
     anchors: set[date],
     restated: set[date],
     possible: list[tuple[str, date]],
-    windows: list[Window],
-    places: _Places,
+    mine: list[Window],
 ) -> Period:
     if start.day is None:
         return Period(m.measure, start, None, (), tuple(possible))
@@ -299,7 +302,6 @@ def _period(
     if m.attested is not None:
         certain.append((m.attested, m.attested, f"attested on {m.attested.isoformat()}"))
     certain.extend((d, d, f"restated on {d.isoformat()}") for d in sorted(restated))
-    mine = [w for w in windows if places.overlap(m.places, w.places)] if m.places else []
     evidence_days = sorted({s, *(d for d in anchors if d >= s), *(c[0] for c in certain if c[0] >= s)})
     last = end.day if end else None
 
