@@ -20,7 +20,7 @@ Coverage windows are the union of the sources' reported periods, by place; two p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -221,6 +221,19 @@ def derive_periods(
     gap_days: int = COVERAGE_GAP_DAYS,
 ) -> list[Period]:
     """Every measure's effective period with its spans, in measure order (deterministic)."""
+    return list(iter_periods(measures, links, repeals, unaffected, sources, within, gap_days))
+
+
+def iter_periods(
+    measures: Iterable[MeasureDates],
+    links: Iterable[Link],
+    repeals: Iterable[Repeal],
+    unaffected: Iterable[tuple[str, str]],
+    sources: Iterable[SourcePeriod],
+    within: Mapping[str, Iterable[str]],
+    gap_days: int = COVERAGE_GAP_DAYS,
+) -> Iterator[Period]:
+    """`derive_periods` one period at a time, so that a caller writing them out never holds them all."""
     table = {m.measure: m for m in measures}
     places = _Places(within)
     windows = coverage_windows(sources, gap_days)
@@ -262,8 +275,8 @@ def derive_periods(
                 continue
             if m.places and all(places.inside(p, r.places) for p in m.places):
                 possible.setdefault(iri, []).append((r.measure, r_start))
-    return [
-        _period(
+    for iri in sorted(table):
+        yield _period(
             table[iri],
             starts[iri],
             endings.get(iri, []),
@@ -272,8 +285,6 @@ def derive_periods(
             sorted(possible.get(iri, []), key=lambda p: (p[1], p[0])),
             windows_of.get(table[iri].places, []),
         )
-        for iri in sorted(table)
-    ]
 
 
 def _period(
