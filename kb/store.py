@@ -1,5 +1,8 @@
 """The persistent store: ontology/ and facts/ compiled once into an oxigraph database under .kb/.
 
+The store parses each input file itself (`loader.load_into`: the loader's checks first, the file:line index from
+its line scan, the loader's own parse only to report a file's error); the derived periods follow (derive.py).
+
 The build is redone automatically when any input file is added, removed or changed. Each build writes
 a fresh folder `.kb/store.XXXX` (the database, its subject index and its manifest) and publishes it by
 atomically replacing the symlink `.kb/store` with one naming it; a published folder is never changed.
