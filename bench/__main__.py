@@ -140,12 +140,12 @@ def _result_keys(path: Path) -> list[tuple[str, str, str, str]]:
 DERIVE = """
 import json, sys, time
 import pyoxigraph as ox
-from kb.derive import compute_periods, period_quads
+from kb.derive import compute_periods, period_lines
 store = ox.Store.read_only(sys.argv[1])
 start = time.perf_counter()
 periods, windows = compute_periods(store)
 computed = time.perf_counter()
-quads = sum(1 for _ in period_quads(periods, windows))
+quads = sum(1 for _ in period_lines(periods, windows))
 print(json.dumps({"derive_compute_s": computed - start, "derive_total_s": time.perf_counter() - start, "quads": quads}))
 """
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import cast
 
 import pyoxigraph as ox
 
@@ -20,7 +21,7 @@ from .periods import (
     Status,
     Window,
     coverage_windows,
-    derive_periods,
+    iter_periods,
 )
 
 DERIVED_GRAPH = GRAPH_BASE + "derived/periods"
@@ -42,72 +43,80 @@ STATUS_CONCEPTS: dict[Status, str] = {
     Status.UNKNOWN: CQ + "StatusUnknown",
 }
 _GRAPH = ox.NamedNode(DERIVED_GRAPH)
-_Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+
+_IRI_PREDICATES = tuple(
+    CQ + local
+    for local in (
+        "appliesTo",
+        "ends",
+        "replaces",
+        "amends",
+        "restates",
+        "implements",
+        "repealsInconsistentWith",
+        "leavesUnaffected",
+        "coversPlace",
+        "within",
+    )
+)
+_DATE_PREDICATES = tuple(
+    CQ + local for local in ("announced", "inForceFrom", "inForceUntil", "attestedInForce", "coversFrom", "coversUntil")
+)
 
 
 class Facts:
-    """The curated triples the derivation reads, gathered from quads as they stream by (the build) or from a store.
+    """The curated statements the derivation reads, per predicate as (subject IRI, value) pairs, read from a store.
 
-    Read back from the on-disk store after a bulk load this took most of the derivation's time (28 of 50 s at 100k
-    measures); collected while the build streams the files it costs a set lookup per quad.
+    A value is what the derivation makes of the object: an IRI ("" for a blank node or literal, which never names a
+    measure or place), a day (None for anything but a well-typed xsd:date: an ill-typed date is the validator's
+    finding, not a period). Of rdf:type only the measures and sources are read. Each IRI is kept once, however many
+    statements name it, so that the facts of a million measures fit in memory.
     """
 
-    PREDICATES = frozenset(
-        [RDF_TYPE]
-        + [
-            CQ + local
-            for local in (
-                "appliesTo",
-                "announced",
-                "inForceFrom",
-                "inForceUntil",
-                "attestedInForce",
-                "ends",
-                "replaces",
-                "amends",
-                "restates",
-                "implements",
-                "repealsInconsistentWith",
-                "leavesUnaffected",
-                "coversFrom",
-                "coversUntil",
-                "coversPlace",
-                "within",
-            )
-        ]
-    )
+    CLASSES = (CQ + "Measure", CQ + "Source")  # the only objects of rdf:type read
 
     def __init__(self) -> None:
-        self.pairs: dict[str, list[tuple[str, _Term]]] = {p: [] for p in self.PREDICATES}
-
-    def see(self, quad: ox.Quad) -> None:
-        """Keep the quad if the derivation needs it (never the derived graph's own)."""
-        wanted = self.pairs.get(quad.predicate.value)
-        if wanted is not None and quad.graph_name != _GRAPH and isinstance(quad.subject, ox.NamedNode):
-            wanted.append((quad.subject.value, quad.object))
+        self.iris: dict[str, list[tuple[str, str]]] = {p: [] for p in _IRI_PREDICATES}
+        self.days: dict[str, list[tuple[str, date | None]]] = {p: [] for p in _DATE_PREDICATES}
+        self.typed: dict[str, list[str]] = {c: [] for c in self.CLASSES}
 
     @classmethod
     def of_store(cls, store: ox.Store) -> Facts:
-        """The facts of a store that is already filled (validation's in-memory store)."""
+        """The facts of a filled store (the build's, after loading the files; validation's in-memory one), never the
+        derived graph's own. One SELECT per predicate: a solution decodes only the two terms asked for, which costs
+        a third of reading the whole quads."""
         facts = cls()
-        for predicate in cls.PREDICATES:
-            for quad in store.quads_for_pattern(None, ox.NamedNode(predicate), None, None):
-                facts.see(quad)
+        names: dict[str, str] = {}
+        days: dict[str, date | None] = {}
+
+        def rows(pattern: str, select: str = "?o", test: str = "") -> ox.QuerySolutions:
+            # only two columns: decoding the graph of every row as well would double the cost
+            where = f"GRAPH ?g {{ {pattern} }} FILTER(?g != <{DERIVED_GRAPH}> && isIRI(?s){test})"
+            return cast(ox.QuerySolutions, store.query(f"SELECT ?s {select} {{ {where} }}"))
+
+        for predicate, iris in facts.iris.items():
+            for subject, value in rows(f"?s <{predicate}> ?o"):
+                text = value.value if isinstance(value, ox.NamedNode) else ""
+                iris.append((names.setdefault(subject.value, subject.value), names.setdefault(text, text)))
+        for predicate, dated in facts.days.items():
+            # only xsd:date values: a day of another type is no day (a None would be dropped by `gather` too)
+            for subject, value in rows(f"?s <{predicate}> ?o", "(STR(?o) AS ?d)", f" && DATATYPE(?o) = <{XSD_DATE}>"):
+                lexical = value.value
+                if lexical not in days:
+                    days[lexical] = _day(lexical)
+                dated.append((names.setdefault(subject.value, subject.value), days[lexical]))
+        for kind, subjects in facts.typed.items():
+            for subject, _ in rows(f"?s <{RDF_TYPE}> <{kind}> BIND(0 AS ?o)"):
+                subjects.append(names.setdefault(subject.value, subject.value))
         return facts
 
 
-def _iri(term: _Term) -> str:
-    """An object's IRI, or "" when it is not an IRI (a blank node or literal never names a measure or place)."""
-    return term.value if isinstance(term, ox.NamedNode) else ""
-
-
-def _day(term: _Term | None) -> date | None:
-    if not isinstance(term, ox.Literal) or term.datatype.value != XSD_DATE:
-        return None
+def _day(lexical: str) -> date | None:
     try:
-        return date.fromisoformat(term.value)
+        return date.fromisoformat(lexical) if lexical else None
     except ValueError:
-        return None  # an ill-typed date is the validator's finding, not a period
+        return None
 
 
 _DATE_PROPERTIES = {
@@ -119,114 +128,155 @@ _DATE_PROPERTIES = {
 _EFFECTS = ("ends", "replaces", "amends", "restates", "implements")
 
 
-def compute_periods(source: ox.Store | Facts) -> tuple[list[Period], list[Window]]:
-    """Derive every measure's period and the coverage windows from the curated facts (of a store, or collected)."""
-    facts = source if isinstance(source, Facts) else Facts.of_store(source)
-    measure_class = ox.NamedNode(CQ + "Measure")
-    iris = {s for s, o in facts.pairs[RDF_TYPE] if o == measure_class}
+@dataclass
+class Inputs:
+    """What the rules of kb/periods.py take, gathered from the facts."""
+
+    measures: list[MeasureDates]
+    links: list[Link]
+    repeals: list[Repeal]
+    unaffected: list[tuple[str, str]]
+    sources: list[SourcePeriod]
+    within: dict[str, list[str]]
+
+    def periods(self) -> Iterator[Period]:
+        return iter_periods(self.measures, self.links, self.repeals, self.unaffected, self.sources, self.within)
+
+
+def gather(facts: Facts) -> Inputs:
+    """The measures with their dates and places, the links, repeals and sources' periods, from the facts."""
+    iris = set(facts.typed[CQ + "Measure"])
     places: dict[str, set[str]] = {iri: set() for iri in iris}
-    for s, o in facts.pairs[CQ + "appliesTo"]:
-        if s in places and _iri(o):
-            places[s].add(_iri(o))
+    for s, o in facts.iris[CQ + "appliesTo"]:
+        if s in places and o:
+            places[s].add(o)
     days: dict[str, dict[str, date]] = {iri: {} for iri in iris}
     for key, local in _DATE_PROPERTIES.items():
-        for s, o in facts.pairs[CQ + local]:
-            day = _day(o)
+        for s, day in facts.days[CQ + local]:
             found = days.get(s)
             if found is not None and day is not None and (key not in found or day < found[key]):
                 found[key] = day
-    measures = [
-        MeasureDates(
-            iri,
-            frozenset(places[iri]),
-            days[iri].get("announced"),
-            days[iri].get("from"),
-            days[iri].get("until"),
-            days[iri].get("attested"),
+    shared: dict[frozenset[str], frozenset[str]] = {}  # measures share a few sets of places: one object per set
+    measures = []
+    for iri in sorted(iris):
+        where = frozenset(places.pop(iri))
+        known = days.pop(iri)
+        measures.append(
+            MeasureDates(
+                iri,
+                shared.setdefault(where, where),
+                known.get("announced"),
+                known.get("from"),
+                known.get("until"),
+                known.get("attested"),
+            )
         )
-        for iri in sorted(iris)
-    ]
-    links = [
-        Link(s, effect, _iri(o))
-        for effect in _EFFECTS
-        for s, o in facts.pairs[CQ + effect]
-        if s in iris and _iri(o) in iris
-    ]
-    repeals = [Repeal(s, _iri(o)) for s, o in facts.pairs[CQ + "repealsInconsistentWith"] if s in iris]
-    unaffected = [(s, _iri(o)) for s, o in facts.pairs[CQ + "leavesUnaffected"] if s in iris]
-    starts = {s: _day(o) for s, o in facts.pairs[CQ + "coversFrom"]}
-    ends = {s: _day(o) for s, o in facts.pairs[CQ + "coversUntil"]}
+    links = [Link(s, effect, o) for effect in _EFFECTS for s, o in facts.iris[CQ + effect] if s in iris and o in iris]
+    repeals = [Repeal(s, o) for s, o in facts.iris[CQ + "repealsInconsistentWith"] if s in iris]
+    unaffected = [(s, o) for s, o in facts.iris[CQ + "leavesUnaffected"] if s in iris]
+    starts = dict(facts.days[CQ + "coversFrom"])
+    ends = dict(facts.days[CQ + "coversUntil"])
     covered: dict[str, set[str]] = {}
-    for s, o in facts.pairs[CQ + "coversPlace"]:
-        covered.setdefault(s, set()).add(_iri(o))
-    source_class = ox.NamedNode(CQ + "Source")
-    sources = sorted(s for s, o in facts.pairs[RDF_TYPE] if o == source_class)
+    for s, o in facts.iris[CQ + "coversPlace"]:
+        covered.setdefault(s, set()).add(o)
+    sources = sorted(facts.typed[CQ + "Source"])
     periods_of_sources = [
         SourcePeriod(iri, starts[iri], ends[iri], frozenset(covered.get(iri, ())))  # type: ignore[arg-type]
         for iri in sources
         if starts.get(iri) is not None and ends.get(iri) is not None
     ]
     within: dict[str, list[str]] = {}
-    for s, o in facts.pairs[CQ + "within"]:
-        within.setdefault(s, []).append(_iri(o))
-    periods = derive_periods(measures, links, repeals, unaffected, periods_of_sources, within)
-    return periods, coverage_windows(periods_of_sources)
+    for s, o in facts.iris[CQ + "within"]:
+        within.setdefault(s, []).append(o)
+    return Inputs(measures, links, repeals, unaffected, periods_of_sources, within)
 
 
-def _lit(day: date) -> ox.Literal:
-    return ox.Literal(day.isoformat(), datatype=ox.NamedNode(XSD_DATE))
+def compute_periods(source: ox.Store | Facts) -> tuple[list[Period], list[Window]]:
+    """Derive every measure's period and the coverage windows from the curated facts (of a store, or collected)."""
+    inputs = gather(source if isinstance(source, Facts) else Facts.of_store(source))
+    return list(inputs.periods()), coverage_windows(inputs.sources)
 
 
 def _local(iri: str) -> str:
     return iri.rsplit("/", 1)[-1].rsplit("#", 1)[-1]
 
 
-def period_quads(periods: list[Period], windows: list[Window]) -> Iterator[ox.Quad]:
-    """The derived graph's quads: per measure its bounds with their basis, its status spans, and the windows."""
+def _string(text: str) -> str:
+    """A plain literal in N-Triples: the four characters it must escape, escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
 
-    def q(s: str, p: str, o: ox.NamedNode | ox.Literal) -> ox.Quad:
-        return ox.Quad(ox.NamedNode(s), ox.NamedNode(CQ + p if ":" not in p else p), o, _GRAPH)
 
-    def bound(measure: str, side: str, b: Bound) -> Iterator[ox.Quad]:
+def period_lines(periods: Iterable[Period], windows: list[Window]) -> Iterator[str]:
+    """The derived graph as N-Triples lines: per measure its bounds with their basis, its status spans, and the
+    windows. Written as text, the store parses it itself (a quad object per triple cost more than the rest)."""
+    days: dict[date, str] = {}
+
+    def day(value: date) -> str:
+        if value not in days:
+            days[value] = f'"{value.isoformat()}"^^<{XSD_DATE}>'
+        return days[value]
+
+    def bound(measure: str, side: str, b: Bound) -> Iterator[str]:
         if b.day is not None:
-            yield q(measure, f"effective{side}", _lit(b.day))
-        yield q(measure, f"effective{side}Basis", ox.NamedNode(BASIS_CONCEPTS[b.basis]))
+            yield f"{measure} <{CQ}effective{side}> {day(b.day)} .\n"
+        yield f"{measure} <{CQ}effective{side}Basis> <{BASIS_CONCEPTS[b.basis]}> .\n"
         named = replace(b, evidence=shorten(b.evidence)) if b.evidence else b
-        yield q(measure, f"effective{side}Note", ox.Literal(named.text()))
+        yield f"{measure} <{CQ}effective{side}Note> {_string(named.text())} .\n"
         if b.evidence is not None:
-            yield q(measure, f"effective{side}Evidence", ox.NamedNode(b.evidence))
+            yield f"{measure} <{CQ}effective{side}Evidence> <{b.evidence}> .\n"
 
     for period in periods:
-        yield from bound(period.measure, "From", period.start)
+        measure = f"<{period.measure}>"
+        yield from bound(measure, "From", period.start)
         if period.until is not None:
-            yield from bound(period.measure, "Until", period.until)
+            yield from bound(measure, "Until", period.until)
         for who, _ in period.possibly_ended_by:
-            yield q(period.measure, "possiblyEndedBy", ox.NamedNode(who))
+            yield f"{measure} <{CQ}possiblyEndedBy> <{who}> .\n"
         for number, span in enumerate(period.spans, start=1):
-            iri = f"{BASE_ID}span/{_local(period.measure)}/{number}"
-            yield q(iri, RDF_TYPE, ox.NamedNode(CQ + "StatusSpan"))
-            yield q(iri, "spanOf", ox.NamedNode(period.measure))
-            yield q(iri, "status", ox.NamedNode(STATUS_CONCEPTS[span.status]))
-            yield q(iri, "spanFrom", _lit(span.start))
+            iri = f"<{BASE_ID}span/{_local(period.measure)}/{number}>"
+            yield f"{iri} <{RDF_TYPE}> <{CQ}StatusSpan> .\n"
+            yield f"{iri} <{CQ}spanOf> {measure} .\n"
+            yield f"{iri} <{CQ}status> <{STATUS_CONCEPTS[span.status]}> .\n"
+            yield f"{iri} <{CQ}spanFrom> {day(span.start)} .\n"
             if span.until is not None:
-                yield q(iri, "spanUntil", _lit(span.until))
-            yield q(iri, "spanReason", ox.Literal(span.reason))
+                yield f"{iri} <{CQ}spanUntil> {day(span.until)} .\n"
+            yield f"{iri} <{CQ}spanReason> {_string(span.reason)} .\n"
     for window in windows:
-        iri = f"{BASE_ID}coverage/{window.start.isoformat()}--{window.until.isoformat()}"
-        yield q(iri, RDF_TYPE, ox.NamedNode(CQ + "CoverageWindow"))
-        yield q(iri, "coversFrom", _lit(window.start))
-        yield q(iri, "coversUntil", _lit(window.until))
+        iri = f"<{BASE_ID}coverage/{window.start.isoformat()}--{window.until.isoformat()}>"
+        yield f"{iri} <{RDF_TYPE}> <{CQ}CoverageWindow> .\n"
+        yield f"{iri} <{CQ}coversFrom> {day(window.start)} .\n"
+        yield f"{iri} <{CQ}coversUntil> {day(window.until)} .\n"
         for place in sorted(window.places):
-            yield q(iri, "coversPlace", ox.NamedNode(place))
+            yield f"{iri} <{CQ}coversPlace> <{place}> .\n"
         for source in window.sources:
-            yield q(iri, PREFIXES["prov"] + "wasDerivedFrom", ox.NamedNode(source))
+            yield f"{iri} <{PREFIXES['prov']}wasDerivedFrom> <{source}> .\n"
+
+
+CHUNK_LINES = 25_000  # lines of derived N-Triples per bulk load: memory holds one chunk (~1 kB a line in the loader)
 
 
 def derive(store: ox.Store, facts: Facts | None = None) -> int:
-    """Replace the derived graph in `store` with periods computed from `facts` (else from the store); quads written."""
-    periods, windows = compute_periods(facts if facts is not None else store)
-    quads = list(period_quads(periods, windows))
+    """Replace the derived graph in `store` with periods computed from `facts` (else from the store); triples written.
+
+    The IRIs written come from the store's own quads (already checked by its parser), so the text is loaded without
+    validating them again (`lenient`)."""
+    inputs = gather(facts if facts is not None else Facts.of_store(store))  # the facts are dropped once gathered
     if any(graph == _GRAPH for graph in store.named_graphs()):
         store.remove_graph(_GRAPH)
-    store.bulk_extend(quads)
-    return len(quads)
+    written = 0
+    chunk: list[str] = []
+    for line in period_lines(inputs.periods(), coverage_windows(inputs.sources)):
+        chunk.append(line)
+        if len(chunk) == CHUNK_LINES:
+            written += _load_lines(store, chunk)
+    return written + _load_lines(store, chunk)
+
+
+def _load_lines(store: ox.Store, lines: list[str]) -> int:
+    """Load N-Triples lines into the derived graph and empty the list; how many there were."""
+    count = len(lines)
+    if lines:
+        text = "".join(lines).encode("utf-8")
+        store.bulk_load(input=text, format=ox.RdfFormat.N_TRIPLES, to_graph=_GRAPH, lenient=True)
+        lines.clear()
+    return count

@@ -523,6 +523,39 @@ class Dataset:
         return ox.serialize((t for parsed in self.files for t in parsed.triples), format=ox.RdfFormat.N_TRIPLES) or b""
 
 
+# What sends a file to the full parse instead of the store's own: a _:label (the parse scopes it with the file's
+# suffix, which places findings on it; the store's loader would give it a random id) and the RDF-star syntaxes.
+_FULL_PARSE_MARKS = ("_:", "<<", "{|", "~")
+
+
+def load_into(store: ox.Store, path: Path, name: str, root: Path | None = None) -> tuple[bytes, dict[str, Block]]:
+    """Load one Turtle file into `store` as its own named graph, refusing what `load_file` refuses; its bytes (for
+    the digest) and its subject blocks.
+
+    The store parses the file itself (`bulk_load`, no triple becomes a Python object); the blocks come from the
+    line scan. A file the store's parser cannot take is parsed again by `parse_turtle` only to report its error at
+    its line; a file with blank-node labels or RDF-star syntax is parsed by `parse_turtle` and its triples loaded
+    from Python, as they always were.
+    """
+    if root is not None:
+        check_inside(path, root, name)
+    data = read_input(path, name)
+    text = _decode(data, name)
+    body = data[3:] if text.startswith("\ufeff") else data
+    text = text.removeprefix("\ufeff")
+    layout = layout_of(text) if text.strip() and not any(mark in text for mark in _FULL_PARSE_MARKS) else None
+    if layout is None or not layout.blocks:  # empty, no statement found, or what only the full parse handles
+        parsed = parse_turtle(data, name)
+        store.bulk_extend(Dataset([parsed]).quads())
+        return data, parsed.blocks
+    try:
+        store.bulk_load(input=body, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph_iri(name)))
+    except SyntaxError as exc:
+        parse_turtle(data, name)  # raises the LoadError with the file's line
+        raise LoadError(f"Turtle syntax error: {printable(str(exc))}", file=name) from None
+    return data, layout.blocks
+
+
 def load_dataset(paths: Iterable[tuple[Path, str]], root: Path | None = None) -> Dataset:
     """Load (path, display name) pairs into one dataset; the first bad file stops the load."""
     return Dataset([load_file(path, name, root) for path, name in paths])

@@ -20,7 +20,7 @@ Coverage windows are the union of the sources' reported periods, by place; two p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -221,6 +221,19 @@ def derive_periods(
     gap_days: int = COVERAGE_GAP_DAYS,
 ) -> list[Period]:
     """Every measure's effective period with its spans, in measure order (deterministic)."""
+    return list(iter_periods(measures, links, repeals, unaffected, sources, within, gap_days))
+
+
+def iter_periods(
+    measures: Iterable[MeasureDates],
+    links: Iterable[Link],
+    repeals: Iterable[Repeal],
+    unaffected: Iterable[tuple[str, str]],
+    sources: Iterable[SourcePeriod],
+    within: Mapping[str, Iterable[str]],
+    gap_days: int = COVERAGE_GAP_DAYS,
+) -> Iterator[Period]:
+    """`derive_periods` one period at a time, so that a caller writing them out never holds them all."""
     table = {m.measure: m for m in measures}
     places = _Places(within)
     windows = coverage_windows(sources, gap_days)
@@ -243,6 +256,11 @@ def derive_periods(
             if link.effect == "restates":
                 restated.setdefault(link.earlier, set()).add(later_start)
     resolved = {(r, e) for r, e in unaffected}
+    # Measures share a few sets of places: the windows overlapping each set are found once per set, not per measure.
+    windows_of: dict[frozenset[str], list[Window]] = {}
+    for m in table.values():
+        if m.places and m.places not in windows_of:
+            windows_of[m.places] = [w for w in windows if places.overlap(m.places, w.places)]
     possible: dict[str, list[tuple[str, date]]] = {}
     for repeal in sorted(set(repeals), key=lambda r: (r.measure, r.against)):
         r = table.get(repeal.measure)
@@ -257,19 +275,16 @@ def derive_periods(
                 continue
             if m.places and all(places.inside(p, r.places) for p in m.places):
                 possible.setdefault(iri, []).append((r.measure, r_start))
-    return [
-        _period(
+    for iri in sorted(table):
+        yield _period(
             table[iri],
             starts[iri],
             endings.get(iri, []),
             anchors.get(iri, set()),
             restated.get(iri, set()),
             sorted(possible.get(iri, []), key=lambda p: (p[1], p[0])),
-            windows,
-            places,
+            windows_of.get(table[iri].places, []),
         )
-        for iri in sorted(table)
-    ]
 
 
 def _period(
@@ -279,8 +294,7 @@ def _period(
     anchors: set[date],
     restated: set[date],
     possible: list[tuple[str, date]],
-    windows: list[Window],
-    places: _Places,
+    mine: list[Window],
 ) -> Period:
     if start.day is None:
         return Period(m.measure, start, None, (), tuple(possible))
@@ -299,7 +313,6 @@ def _period(
     if m.attested is not None:
         certain.append((m.attested, m.attested, f"attested on {m.attested.isoformat()}"))
     certain.extend((d, d, f"restated on {d.isoformat()}") for d in sorted(restated))
-    mine = [w for w in windows if places.overlap(m.places, w.places)] if m.places else []
     evidence_days = sorted({s, *(d for d in anchors if d >= s), *(c[0] for c in certain if c[0] >= s)})
     last = end.day if end else None
 

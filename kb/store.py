@@ -1,5 +1,8 @@
 """The persistent store: ontology/ and facts/ compiled once into an oxigraph database under .kb/.
 
+The store parses each input file itself (`loader.load_into`: the loader's checks first, the file:line index from
+its line scan, the loader's own parse only to report a file's error); the derived periods follow (derive.py).
+
 The build is redone automatically when any input file is added, removed or changed. Each build writes
 a fresh folder `.kb/store.XXXX` (the database, its subject index and its manifest) and publishes it by
 atomically replacing the symlink `.kb/store` with one naming it; a published folder is never changed.
@@ -20,16 +23,16 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from .derive import Facts, derive
+from .derive import derive
 from .errors import StoreError, UsageError
 from .fsio import FileLock, acquire_lock, current_umask, write_atomic
-from .loader import Dataset, load_dataset, read_input
+from .loader import Dataset, load_dataset, load_into, read_input
 from .project import Project
 
 STORE_FORMAT = 3  # 3: the location index lists every file that describes a subject
@@ -214,50 +217,43 @@ def _build_locked(project: Project, progress: Progress | None) -> BuildResult:
     state = project.state_dir
     _clean(state, keep=_current_folder(state))
     paths = project.input_files()
-    # Fingerprints before parsing: a file changed during the build makes the store stale, never wrongly fresh.
+    # Sizes and times before reading: a file changed during the build makes the store stale, never wrongly fresh.
     prints = _fingerprint(project)
-    for name in prints:
-        prints[name][2] = _digest(project.root / name)
     subject_index: dict[str, list[list[str | int]]] = {}
-    counts = {"files": 0, "triples": 0}
-    facts = Facts()  # what the derivation needs, gathered as the quads stream into the store
-
-    def quads() -> Iterator[ox.Quad]:
-        # One file at a time: memory holds one file's triples, not the whole knowledge base's.
-        for number, path in enumerate(paths, start=1):
-            if progress:
-                progress(project.relative(path), number, len(paths))
-            for parsed in load_dataset([(path, project.relative(path))], project.root).files:
-                counts["files"] += 1
-                counts["triples"] += len(parsed.triples)
-                for subject, block in parsed.blocks.items():
-                    subject_index.setdefault(subject, []).append([parsed.name, block.start, block.end])
-                for quad in Dataset([parsed]).quads():
-                    facts.see(quad)
-                    yield quad
-
     fresh = Path(tempfile.mkdtemp(dir=state, prefix=PREFIX))
+    store: ox.Store | None = None
     try:
         store = ox.Store(str(fresh))
-        store.bulk_extend(quads())
+        for number, path in enumerate(paths, start=1):
+            name = project.relative(path)
+            if progress:
+                progress(name, number, len(paths))
+            # The store parses each file itself; the loader checks it first and keeps where its subjects stand.
+            data, blocks = load_into(store, path, name, project.root)
+            prints[name][2] = hashlib.sha256(data).hexdigest()  # of the bytes loaded, not of a later read
+            for subject, block in blocks.items():
+                subject_index.setdefault(subject, []).append([name, block.start, block.end])
+        triples = len(store)  # the curated quads, before the derived graph joins them
         if progress:
             progress("derived effective periods", len(paths), len(paths))
-        derive(store, facts)  # a graph of its own, from the curated quads just loaded
+        derive(store)  # a graph of its own, from the curated quads just loaded
         store.flush()
         store.optimize()
-        del store
+        store = None
         _write_json_atomic(fresh / INDEX, subject_index)
-        _write_json_atomic(fresh / MANIFEST, {"format": STORE_FORMAT, "files": prints, "triples": counts["triples"]})
+        _write_json_atomic(fresh / MANIFEST, {"format": STORE_FORMAT, "files": prints, "triples": triples})
         os.chmod(fresh, 0o777 & ~current_umask())  # mkdtemp makes it 0o700: readable like any folder
         _publish(state, fresh, lock_timeout())
     except OSError as exc:  # a full disk, a folder we may not write: the last good store stays
+        store = None  # closed before its folder goes (a failed bulk load may still hold files in it)
         shutil.rmtree(fresh, ignore_errors=True)
         raise StoreError(f"cannot write the store in {state}: {exc.strerror or exc}") from None
     except BaseException:
+        store = None
         shutil.rmtree(fresh, ignore_errors=True)
         raise
     _clean(state, keep=fresh)
-    return BuildResult(True, counts["files"], counts["triples"])
+    return BuildResult(True, len(paths), triples)
 
 
 def _current_folder(state: Path) -> Path | None:

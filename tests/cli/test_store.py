@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 from samples import CLI_MEASURE as MEASURE
 from samples import add_fact, run
 
 from kb import store as kb_store
+from kb.derive import DERIVED_GRAPH, derive, period_lines
+from kb.errors import LoadError
+from kb.periods import Basis, Bound, Period, Span, Status
 from kb.project import Project
 
 
@@ -171,3 +176,75 @@ def test_build_refuses_a_fact_file_linking_out_of_the_project(mini_project: Proj
     result = CliRunner().invoke(main, ["--root", str(mini_project.root), "build"])
     assert result.exit_code == 2, result.output
     assert "linked.ttl" in result.output and "Traceback" not in result.output
+
+
+def _canonical(store: ox.Store) -> set[str]:
+    """The store's quads with blank nodes named by their place in the graph (labels differ from parse to parse)."""
+    dataset = ox.Dataset(store)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    return {str(quad) for quad in dataset}
+
+
+def test_the_build_holds_the_loaders_parse_of_each_file_and_the_periods_derived_from_it(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store parses the files itself and the derivation reads its facts back from it: the quads are those of the
+    loader's own parse of every file (one graph each) plus the periods derived from those, up to blank-node labels."""
+    monkeypatch.setenv("KB_STATE_DIR", str(tmp_path / "state"))
+    result = kb_store.build(project, force=True)
+    reference = kb_store.load_project(project).to_store()
+    assert result.triples == len(reference)
+    derive(reference)
+    built = kb_store.open_snapshot(kb_store.store_link(project))
+    assert _canonical(built) == _canonical(reference)
+    assert any(True for _ in built.quads_for_pattern(None, None, None, ox.NamedNode(DERIVED_GRAPH)))
+
+
+def test_derived_text_keeps_quotes_backslashes_and_line_breaks() -> None:
+    """The derived graph is written as N-Triples text: a reason or note with the characters it escapes loads as
+    itself."""
+    reason = 'said "so" \\ then\nnext\r line'
+    measure = "https://w3id.org/cq-covid/id/measure/test-escapes"
+    evidence = "https://w3id.org/cq-covid/id/measure/test-ender"
+    period = Period(
+        measure,
+        Bound(date(2022, 11, 9), Basis.ANNOUNCED),
+        Bound(date(2022, 11, 30), Basis.ENDED_BY, evidence, date(2022, 12, 1)),
+        (Span(Status.IN_FORCE, date(2022, 11, 9), None, reason),),
+    )
+    store = ox.Store()
+    store.bulk_load(input="".join(period_lines([period], [])).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    values = {(q.predicate.value.rsplit("#", 1)[1], q.object.value) for q in store}
+    assert ("spanReason", reason) in values
+    assert ("effectiveUntilNote", "ended by measure:test-ender on 2022-12-01") in values
+    assert ("effectiveFrom", "2022-11-09") in values
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        (MEASURE.replace("cq:strength cq:Mandatory ;", "cq:strength cq:Mandatory"), 14, "Turtle syntax error"),
+        (MEASURE.replace("place:central", "nowhere:central"), 14, "prefix"),
+        ("@prefix cq: <https://w3id.org/cq-covid/def#> .\n# nothing stated\n", 1, "has no triples"),
+        ("\n  \n", 1, "is empty"),
+        (MEASURE + '<< measure:test-daily-testing cq:strength cq:Mandatory >> cq:quote "x" .\n', 21, "RDF-star"),
+    ],
+)
+def test_a_file_the_store_cannot_load_is_reported_at_its_line(
+    mini_project: Project, text: str, line: int, words: str
+) -> None:
+    """What the store's parser refuses, or what the build refuses before it, names the file and the line."""
+    add_fact(mini_project, text, "bad.ttl")
+    with pytest.raises(LoadError) as caught:
+        kb_store.build(mini_project, force=True)
+    assert (caught.value.file, caught.value.line) == ("facts/bad.ttl", line), str(caught.value)
+    assert words in str(caught.value)
+
+
+def test_a_file_that_is_not_utf8_is_refused_at_its_line(mini_project: Project) -> None:
+    path = add_fact(mini_project, MEASURE, "latin.ttl")
+    path.write_bytes(MEASURE.encode("utf-8").replace("中心".encode(), "\xe9t\xe9".encode("latin-1"), 1))
+    with pytest.raises(LoadError) as caught:
+        kb_store.build(mini_project, force=True)
+    assert (caught.value.file, caught.value.line) == ("facts/latin.ttl", 11)
+    assert "not UTF-8" in caught.value.message
