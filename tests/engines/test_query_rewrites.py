@@ -3,12 +3,14 @@
 
 tests/engines/rewritten-queries/ keeps the text each rewritten query had before (one file per query, named as in
 the catalogue). Both texts run on the shipped knowledge base and on a synthetic one (bench/synth.py), with the same
-parameters, and must give the same variables and the same rows in the same order (terms compared whole, so a
-GROUP_CONCAT joined in another order counts as a difference).
+parameters, and must give the same variables and the same rows, in the same order where the old text has an ORDER BY
+(terms compared whole, so a GROUP_CONCAT joined in another order counts as a difference).
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -68,7 +70,10 @@ def test_rewritten_query_gives_the_old_rows(name: str, kb: str, request: pytest.
     new_vars, new_rows = _answer(store, query.text, params)
     assert new_vars == old_vars
     assert len(new_rows) == len(old_rows)
-    assert new_rows == old_rows
+    if re.search(r"\bORDER\s+BY\b", old_text, re.IGNORECASE):
+        assert new_rows == old_rows
+    else:  # without ORDER BY the rows have no order: the same rows, as many times each
+        assert Counter(map(tuple, new_rows)) == Counter(map(tuple, old_rows))
 
 
 ORDERED = sorted(name for name, query in QUERIES.items() if split_order(query.text) is not None)
