@@ -97,9 +97,11 @@ results.serialize(sys.argv[2], format='nt', encoding='utf-8')
 WARM_QUERIES = """
 import json, statistics, sys, time
 import pyoxigraph as ox
+from pathlib import Path
 from kb.query import run_query
 from kb.query.catalogue import catalogue
-store = ox.Store.read_only(sys.argv[1])
+from kb.store import open_snapshot
+store = open_snapshot(Path(sys.argv[1]))  # as kb query opens it: the build's summary answers are used
 params = json.loads(sys.argv[2])
 repeat = int(sys.argv[3])
 out = {}
@@ -120,11 +122,13 @@ print(json.dumps(out))
 # interleaved query by query on one store: the ratio is the figure, whatever else the machine is doing.
 COMPARE_QUERIES = """
 import json, statistics, sys, time
+from pathlib import Path
 import pyoxigraph as ox
 from kb.namespaces import PREFIXES
 from kb.query import bind_params, parse_term, run_query
 from kb.query.catalogue import catalogue
-store = ox.Store.read_only(sys.argv[1])
+from kb.store import open_snapshot
+store = open_snapshot(Path(sys.argv[1]))  # as kb query opens it; the old texts run on it with store.query alone
 params, repeat, old_texts = json.loads(sys.argv[2]), int(sys.argv[3]), json.load(open(sys.argv[4]))
 def old(text, bindings):
     if bindings:

@@ -239,10 +239,17 @@ def bind_params(text: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> st
 def run_query(store: ox.Store, text: str, params: dict[str, str] | None = None) -> QueryResult:
     """Run SPARQL over the union of all graphs, with the project prefixes pre-bound.
 
-    A final ORDER BY is done in Python where that gives the store's order exactly (kb/query/order.py), else on
-    the store: sorting there decodes both terms of every comparison from the database."""
+    A summary query (no parameters) on a published snapshot is answered from what the build kept
+    (kb/query/summary.py). A final ORDER BY is done in Python where that gives the store's order exactly
+    (kb/query/order.py), else on the store: sorting there decodes both terms of every comparison from the database."""
     if params:
         text = bind_params(text, {k: parse_term(v) for k, v in params.items()})
+    else:
+        from .summary import summarised  # the build's answers of the summary queries (kb/query/summary.py)
+
+        kept = summarised(store, text)
+        if kept is not None:
+            return kept
     order = split_order(text)
     if order is not None:
         result = _run(store, order.text)
