@@ -170,15 +170,17 @@ def _ref_texts(ref: str) -> dict[str, str]:
     return texts
 
 
-def compare_queries(size: int, ref: str, repeat: int) -> dict[str, object]:
-    """At `size` measures: every named query as `ref` had it against this checkout's, interleaved on one store."""
+def compare_queries(size: int, ref: str, repeat: int, only: tuple[str, ...] = ()) -> dict[str, object]:
+    """At `size` measures: every named query (or those in `only`) as `ref` had it against this checkout's,
+    interleaved on one store."""
     work = Path(tempfile.mkdtemp(prefix=f"kb-compare-{size}-"))
     _log(f"{size}: generating in {work}")
     root = generate(work / "kb", size)
     env = {**os.environ, "KB_ROOT": str(root), "KB_STATE_DIR": str(work / "state")}
     _run([sys.executable, "-m", "kb", "build", "--force"], env, root)
     texts = work / "old-texts.json"
-    texts.write_text(json.dumps(_ref_texts(ref)), "utf-8")
+    old_texts = {name: text for name, text in _ref_texts(ref).items() if not only or name in only}
+    texts.write_text(json.dumps(old_texts), "utf-8")
     out_file = work / "compare.json"
     store = str(work / "state" / "store")
     _run([*_python(COMPARE_QUERIES), store, json.dumps(_synth_params()), str(repeat), str(texts)], env, root, out_file)
@@ -409,6 +411,7 @@ def main() -> None:
         "--parts", default=",".join(PARTS), help=f"what to measure, comma-separated from {','.join(PARTS)}"
     )
     parser.add_argument("--ref", default="main", help="compare: the git ref whose query texts are the baseline")
+    parser.add_argument("--queries", default="", help="compare: only these named queries, comma-separated")
     parser.add_argument("--clients", type=int, default=50, help="load test: concurrent clients")
     parser.add_argument("--seconds", type=float, default=30.0, help="load test: duration")
     args = parser.parse_args()
@@ -417,7 +420,8 @@ def main() -> None:
         return
     if args.mode == "compare":
         for size in (int(s) for s in args.sizes.split(",")):
-            print(json.dumps(compare_queries(size, args.ref, args.repeat), indent=1), flush=True)
+            only = tuple(filter(None, args.queries.split(",")))
+            print(json.dumps(compare_queries(size, args.ref, args.repeat, only), indent=1), flush=True)
         return
     if args.mode == "shipped":
         print(json.dumps(bench_shipped(max(args.repeat, 5)), indent=1))
