@@ -97,9 +97,11 @@ results.serialize(sys.argv[2], format='nt', encoding='utf-8')
 WARM_QUERIES = """
 import json, statistics, sys, time
 import pyoxigraph as ox
+from pathlib import Path
 from kb.query import run_query
 from kb.query.catalogue import catalogue
-store = ox.Store.read_only(sys.argv[1])
+from kb.store import open_snapshot
+store = open_snapshot(Path(sys.argv[1]))  # as kb query opens it: the build's summary answers are used
 params = json.loads(sys.argv[2])
 repeat = int(sys.argv[3])
 out = {}
@@ -115,6 +117,74 @@ for name, query in catalogue().items():  # every named query: questions, checks,
     out[name] = {"median_ms": round(1000 * statistics.median(times), 1), "rows": rows}
 print(json.dumps(out))
 """
+
+# Named queries as a git ref had them (run all on the store, as that code did) against this checkout's run_query,
+# interleaved query by query on one store: the ratio is the figure, whatever else the machine is doing.
+COMPARE_QUERIES = """
+import json, statistics, sys, time
+from pathlib import Path
+import pyoxigraph as ox
+from kb.namespaces import PREFIXES
+from kb.query import bind_params, parse_term, run_query
+from kb.query.catalogue import catalogue
+from kb.store import open_snapshot
+store = open_snapshot(Path(sys.argv[1]))  # as kb query opens it; the old texts run on it with store.query alone
+params, repeat, old_texts = json.loads(sys.argv[2]), int(sys.argv[3]), json.load(open(sys.argv[4]))
+def old(text, bindings):
+    if bindings:
+        text = bind_params(text, {k: parse_term(v) for k, v in bindings.items()})
+    result = store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)
+    if isinstance(result, ox.QuerySolutions):
+        return [[solution[v] for v in result.variables] for solution in result]
+    return [] if isinstance(result, ox.QueryBoolean) else list(result)
+out = {}
+for name, query in catalogue().items():
+    if name not in old_texts:
+        continue
+    bindings = {p.name: params[p.name] for p in query.params if p.required}
+    runs = {"old": [], "new": []}
+    for _ in range(repeat):
+        for way in ("old", "new"):
+            wall, cpu = time.perf_counter(), time.process_time()
+            rows = len(old(old_texts[name], bindings) if way == "old" else run_query(store, query.text, bindings).rows)
+            runs[way].append((time.perf_counter() - wall, time.process_time() - cpu, rows))
+    out[name] = {
+        f"{way}_{what}_ms": round(1000 * statistics.median(r[i] for r in runs[way]), 1)
+        for way in runs for i, what in ((0, "wall"), (1, "cpu"))
+    } | {"rows": runs["new"][0][2], "old_rows": runs["old"][0][2]}
+    print(name, out[name], file=sys.stderr, flush=True)
+print(json.dumps(out))
+"""
+
+
+def _ref_texts(ref: str) -> dict[str, str]:
+    """The text each named query of this checkout had at git `ref` (queries the ref did not have are left out)."""
+    from kb.query.catalogue import catalogue
+
+    texts = {}
+    for name, query in catalogue().items():
+        relative = query.path.relative_to(REPO).as_posix()
+        shown = subprocess.run(["git", "show", f"{ref}:{relative}"], cwd=REPO, capture_output=True, text=True)
+        if shown.returncode == 0:
+            texts[name] = shown.stdout
+    return texts
+
+
+def compare_queries(size: int, ref: str, repeat: int, only: tuple[str, ...] = ()) -> dict[str, object]:
+    """At `size` measures: every named query (or those in `only`) as `ref` had it against this checkout's,
+    interleaved on one store."""
+    work = Path(tempfile.mkdtemp(prefix=f"kb-compare-{size}-"))
+    _log(f"{size}: generating in {work}")
+    root = generate(work / "kb", size)
+    env = {**os.environ, "KB_ROOT": str(root), "KB_STATE_DIR": str(work / "state")}
+    _run([sys.executable, "-m", "kb", "build", "--force"], env, root)
+    texts = work / "old-texts.json"
+    old_texts = {name: text for name, text in _ref_texts(ref).items() if not only or name in only}
+    texts.write_text(json.dumps(old_texts), "utf-8")
+    out_file = work / "compare.json"
+    store = str(work / "state" / "store")
+    _run([*_python(COMPARE_QUERIES), store, json.dumps(_synth_params()), str(repeat), str(texts)], env, root, out_file)
+    return {"size": size, "ref": ref, "queries": json.loads(out_file.read_text() or "{}")}
 
 
 def _result_keys(path: Path) -> list[tuple[str, str, str, str]]:
@@ -332,8 +402,9 @@ def main() -> None:
         "mode",
         nargs="?",
         default="sizes",
-        choices=["sizes", "shipped", "load", "report"],
-        help="what to measure (report: every part at each size, judged against the targets in docs/bench-report.md)",
+        choices=["sizes", "shipped", "load", "report", "compare"],
+        help="what to measure (report: every part at each size, judged against the targets in docs/bench-report.md; "
+        "compare: every named query as --ref had it against this checkout's, interleaved on one store)",
     )
     parser.add_argument("--sizes", default="1000,10000", help="measures per synthetic KB, comma-separated")
     parser.add_argument("--repeat", type=int, default=3, help="runs per median")
@@ -342,11 +413,18 @@ def main() -> None:
     parser.add_argument(
         "--parts", default=",".join(PARTS), help=f"what to measure, comma-separated from {','.join(PARTS)}"
     )
+    parser.add_argument("--ref", default="main", help="compare: the git ref whose query texts are the baseline")
+    parser.add_argument("--queries", default="", help="compare: only these named queries, comma-separated")
     parser.add_argument("--clients", type=int, default=50, help="load test: concurrent clients")
     parser.add_argument("--seconds", type=float, default=30.0, help="load test: duration")
     args = parser.parse_args()
     if args.mode == "load":
         print(json.dumps(load_test(1000, args.clients, args.seconds), indent=1))
+        return
+    if args.mode == "compare":
+        for size in (int(s) for s in args.sizes.split(",")):
+            only = tuple(filter(None, args.queries.split(",")))
+            print(json.dumps(compare_queries(size, args.ref, args.repeat, only), indent=1), flush=True)
         return
     if args.mode == "shipped":
         print(json.dumps(bench_shipped(max(args.repeat, 5)), indent=1))

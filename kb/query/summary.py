@@ -1,0 +1,119 @@
+"""Answers of the summary queries, computed once by the build and kept in the store's snapshot folder.
+
+The counts by class, source, category, strength, month, place and date kind aggregate the whole knowledge base: on
+a large store each takes a scan of every measure, however few rows it returns. The build runs them on the store it
+has just written (`write_summary`, the last step before publishing) and keeps their rows in `summary.json` beside
+the database, keyed by the digest of the query's text. `run_query` answers a query whose text and parameters (none)
+are exactly such a text from that file (`summarised`): a published folder never changes, so the rows are the ones
+the same SPARQL gives on that store. Any other text, a store opened some other way, or a folder without the file
+(a store built before this existed) runs on the store as usual.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ..fsio import write_atomic
+from .catalogue import get_named_query
+from .run import QueryResult, run_query
+
+SUMMARY = "summary.json"
+FORMAT = 1
+# Parameterless named queries of at most a few hundred rows that aggregate the whole knowledge base.
+SUMMARISED = (
+    "counts-by-class",
+    "counts-by-source",
+    "date-kinds",
+    "measures-by-category",
+    "measures-by-month",
+    "measures-by-strength",
+    "measures-per-place",
+)
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | None
+
+
+def digest(text: str) -> str:
+    """The key of a query text in the summary."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _encode(term: Term) -> list[str] | None:
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return ["iri", term.value]
+    if isinstance(term, ox.BlankNode):
+        return ["blank", term.value]
+    if term.language:
+        return ["lang", term.value, term.language]
+    return ["typed", term.value, term.datatype.value]
+
+
+def _decode(cell: list[str] | None) -> Term:
+    if cell is None:
+        return None
+    kind, value = cell[0], cell[1]
+    if kind == "iri":
+        return ox.NamedNode(value)
+    if kind == "blank":
+        return ox.BlankNode(value)
+    if kind == "lang":
+        return ox.Literal(value, language=cell[2])
+    return ox.Literal(value, datatype=ox.NamedNode(cell[2]))
+
+
+def write_summary(store: ox.Store, folder: Path) -> None:
+    """Run the summary queries on the store just built and keep their answers in `folder`/summary.json."""
+    answers = {}
+    for name in SUMMARISED:
+        text = get_named_query(name).text
+        result = run_query(store, text)
+        rows = [[_encode(term) for term in row] for row in result.rows]
+        answers[digest(text)] = {"name": name, "variables": result.variables, "rows": rows}
+    write_atomic(folder / SUMMARY, json.dumps({"format": FORMAT, "answers": answers}, ensure_ascii=False))
+
+
+_LOADED: dict[str, dict] = {}  # summary.json per snapshot folder (a published folder never changes)
+_LOADED_LOCK = threading.Lock()
+
+
+def _answers(folder: Path) -> dict:
+    key = str(folder)
+    with _LOADED_LOCK:
+        if key not in _LOADED:
+            try:
+                data = json.loads((folder / SUMMARY).read_text("utf-8"))
+            except (OSError, ValueError):
+                data = {}
+            ok = isinstance(data, dict) and data.get("format") == FORMAT and isinstance(data.get("answers"), dict)
+            _LOADED[key] = data["answers"] if ok else {}
+        return _LOADED[key]
+
+
+def _folder_of(store: ox.Store) -> Path | None:
+    """The snapshot folder a store handed out by kb.store.open_snapshot reads, else None."""
+    from .. import store as stores
+
+    with stores._OPEN_LOCK:
+        for opened, snapshot in stores._OPEN:
+            if opened is store:
+                return snapshot.path
+    return None
+
+
+def summarised(store: ox.Store, text: str) -> QueryResult | None:
+    """The answer kept by the build for exactly this query text on this store's snapshot, or None."""
+    folder = _folder_of(store)
+    if folder is None:
+        return None
+    entry = _answers(folder).get(digest(text))
+    if not isinstance(entry, dict):
+        return None
+    rows = [[_decode(cell) for cell in row] for row in entry["rows"]]
+    return QueryResult("select", variables=list(entry["variables"]), rows=rows)

@@ -1,0 +1,179 @@
+"""Named queries rewritten for speed give exactly the rows of their earlier text, and an ORDER BY done in Python
+(kb/query/order.py) gives exactly the store's order.
+
+tests/engines/rewritten-queries/ keeps the text each rewritten query had before (one file per query, named as in
+the catalogue). Both texts run on the shipped knowledge base and on a synthetic one (bench/synth.py), with the same
+parameters, and must give the same variables and the same rows, in the same order where the old text has an ORDER BY
+(terms compared whole, so a GROUP_CONCAT joined in another order counts as a difference).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from samples import query_bindings
+
+from bench.synth import generate
+from kb.namespaces import PREFIXES
+from kb.project import Project
+from kb.query import bind_params, catalogue, parse_term, run_query
+from kb.query.order import sort_rows, split_order
+from kb.store import open_store
+
+REFERENCE = Path(__file__).resolve().parent / "rewritten-queries"
+QUERIES = catalogue()
+REWRITTEN = sorted(path.stem for path in REFERENCE.glob("*.rq"))
+
+
+def _answer(store: ox.Store, text: str, params: dict[str, str]) -> tuple[list[str], list[list[str | None]]]:
+    result = run_query(store, text, params)
+    return result.variables, [[None if term is None else str(term) for term in row] for row in result.rows]
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> ox.Store:
+    """A synthetic knowledge base of 300 measures, built like the real one (derived periods included)."""
+    folder = tmp_path_factory.mktemp("rewrites")
+    root = generate(folder / "kb", measures=300, per_file=100)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("KB_STATE_DIR", str(folder / "state"))
+    try:
+        return open_store(Project(root))
+    finally:
+        mp.undo()
+
+
+@pytest.fixture(scope="module")
+def shipped(project: Project) -> ox.Store:
+    return open_store(project)
+
+
+def test_every_reference_names_a_query() -> None:
+    assert REWRITTEN, "no reference texts found"
+    unknown = [name for name in REWRITTEN if name not in QUERIES]
+    assert not unknown, f"reference texts for queries the catalogue does not have: {unknown}"
+
+
+@pytest.mark.parametrize("name", REWRITTEN)
+@pytest.mark.parametrize("kb", ["shipped", "synthetic"])
+def test_rewritten_query_gives_the_old_rows(name: str, kb: str, request: pytest.FixtureRequest) -> None:
+    store = request.getfixturevalue(kb)
+    query = QUERIES[name]
+    old_text = (REFERENCE / f"{name}.rq").read_text("utf-8")
+    assert old_text != query.text, f"{name}: the reference is the current text; nothing is compared"
+    params = query_bindings(query)
+    old_vars, old_rows = _answer(store, old_text, params)
+    new_vars, new_rows = _answer(store, query.text, params)
+    assert new_vars == old_vars
+    assert len(new_rows) == len(old_rows)
+    if re.search(r"\bORDER\s+BY\b", old_text, re.IGNORECASE):
+        assert new_rows == old_rows
+    else:  # without ORDER BY the rows have no order: the same rows, as many times each
+        assert Counter(map(tuple, new_rows)) == Counter(map(tuple, old_rows))
+
+
+ORDERED = sorted(name for name, query in QUERIES.items() if split_order(query.text) is not None)
+
+
+def _store_sorted(store: ox.Store, text: str, params: dict[str, str]) -> list[list[str | None]]:
+    """The rows with the ORDER BY done by the store itself."""
+    if params:
+        text = bind_params(text, {name: parse_term(value) for name, value in params.items()})
+    solutions = store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)
+    assert isinstance(solutions, ox.QuerySolutions)
+    return [[None if s[v] is None else str(s[v]) for v in solutions.variables] for s in solutions]
+
+
+@pytest.mark.parametrize("name", ORDERED)
+@pytest.mark.parametrize("kb", ["shipped", "synthetic"])
+def test_order_done_in_python_is_the_stores(name: str, kb: str, request: pytest.FixtureRequest) -> None:
+    store = request.getfixturevalue(kb)
+    query = QUERIES[name]
+    params = query_bindings(query)
+    assert _answer(store, query.text, params)[1] == _store_sorted(store, query.text, params)
+
+
+def test_the_big_tables_are_sorted_in_python(synthetic: ox.Store) -> None:
+    """`measures` takes the Python path on the synthetic KB, not the fallback to the store's ORDER BY."""
+    order = split_order(QUERIES["measures"].text)
+    assert order is not None
+    result = run_query(synthetic, order.text)
+    assert len(result.rows) == 300
+    assert sort_rows(result.variables, result.rows, order.keys) is not None
+
+
+Values = dict[str, ox.NamedNode | ox.BlankNode | ox.Literal | None]
+
+
+def _planted(values: Values) -> ox.Store:
+    """An in-memory store: a thing <urn:s:NAME> per value, with <urn:v> VALUE when the value is not None."""
+    store = ox.Store()
+    for name, value in values.items():
+        thing = ox.NamedNode(f"urn:s:{name}")
+        store.add(ox.Quad(thing, ox.NamedNode("urn:a"), ox.NamedNode("urn:Thing")))
+        if value is not None:
+            store.add(ox.Quad(thing, ox.NamedNode("urn:v"), value))
+    return store
+
+
+def _typed(value: str, datatype: str) -> ox.Literal:
+    return ox.Literal(value, datatype=ox.NamedNode(PREFIXES["xsd"] + datatype))
+
+
+PLANTED: dict[str, Values] = {
+    "dates": {
+        "a": _typed("2022-11-10", "date"),
+        "b": _typed("2020-01-31", "date"),
+        "c": None,
+        "d": _typed("2022-11-09", "date"),
+    },
+    "numbers": {"a": _typed("10", "integer"), "b": _typed("9.5", "decimal"), "c": _typed("-2", "integer"), "d": None},
+    "texts and IRIs": {"a": ox.Literal("b"), "b": ox.NamedNode("urn:z"), "c": ox.Literal("B"), "d": ox.Literal("中文")},
+}
+SORTED = "SELECT ?s ?v WHERE { ?s <urn:a> <urn:Thing> OPTIONAL { ?s <urn:v> ?v } } ORDER BY {keys}"
+
+
+@pytest.mark.parametrize("keys", ["?v ?s", "DESC(?v) ?s", "?v DESC(?s)"])
+@pytest.mark.parametrize("case", sorted(PLANTED))
+def test_planted_values_sort_as_in_the_store(case: str, keys: str) -> None:
+    store = _planted(PLANTED[case])
+    text = SORTED.replace("{keys}", keys)
+    order = split_order(text)
+    assert order is not None
+    unsorted = run_query(store, order.text)
+    assert sort_rows(unsorted.variables, unsorted.rows, order.keys) is not None  # the Python path is taken
+    assert _answer(store, text, {})[1] == _store_sorted(store, text, {})
+
+
+UNCERTAIN: dict[str, tuple[str, Values]] = {
+    "a tie between different rows": ("?v", {"a": ox.Literal("x"), "b": ox.Literal("x")}),
+    "texts with a language": ("?v ?s", {"a": ox.Literal("x", language="en"), "b": ox.Literal("y", language="zh")}),
+    "a text and a date": ("?v ?s", {"a": ox.Literal("x"), "b": _typed("2022-01-01", "date")}),
+    "a blank node": ("?v ?s", {"a": ox.BlankNode("b1"), "b": ox.Literal("y")}),
+    "a date with a time zone": ("?v ?s", {"a": _typed("2022-01-01Z", "date"), "b": _typed("2022-01-02", "date")}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNCERTAIN))
+def test_an_uncertain_order_is_left_to_the_store(case: str) -> None:
+    keys, values = UNCERTAIN[case]
+    store = _planted(values)
+    text = SORTED.replace("{keys}", keys)
+    order = split_order(text)
+    assert order is not None
+    unsorted = run_query(store, order.text)
+    assert sort_rows(unsorted.variables, unsorted.rows, order.keys) is None
+    assert _answer(store, text, {})[1] == _store_sorted(store, text, {})
+
+
+def test_only_a_final_order_by_is_split() -> None:
+    assert split_order("SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 3") is None
+    assert split_order("SELECT ?s WHERE { { SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s } }") is None
+    assert split_order("SELECT ?s WHERE { ?s ?p ?o } ORDER BY STR(?s)") is None
+    order = split_order("SELECT ?s WHERE { ?s ?p ?o }\n# a comment\nORDER BY DESC(?s) ?p")
+    assert order is not None
+    assert order.keys == (("s", True), ("p", False))
