@@ -15,6 +15,7 @@ a reader never sees a half-written or replaced database, and debris is cleaned b
 from __future__ import annotations
 
 import fcntl
+import gc
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -247,15 +249,26 @@ def _build_locked(project: Project, progress: Progress | None) -> BuildResult:
         os.chmod(fresh, 0o777 & ~current_umask())  # mkdtemp makes it 0o700: readable like any folder
         _publish(state, fresh, lock_timeout())
     except OSError as exc:  # a full disk, a folder we may not write: the last good store stays
-        store = None  # closed before its folder goes (a failed bulk load may still hold files in it)
-        shutil.rmtree(fresh, ignore_errors=True)
+        store = None  # closed before its folder goes (a failed bulk load may still write into it)
+        _discard(fresh, exc)
         raise StoreError(f"cannot write the store in {state}: {exc.strerror or exc}") from None
-    except BaseException:
-        store = None
-        shutil.rmtree(fresh, ignore_errors=True)
+    except BaseException as exc:
+        store = None  # closed before its folder goes (a failed bulk load may still write into it)
+        _discard(fresh, exc)
         raise
     _clean(state, keep=fresh)
     return BuildResult(True, len(paths), triples)
+
+
+def _discard(fresh: Path, exc: BaseException) -> None:
+    """Remove a failed build's folder once its store is closed.
+
+    The traceback keeps the loader's frames, and with them the open store, alive: its background threads would go on
+    writing into the folder while it is removed. Clearing the finished frames' locals closes it first.
+    """
+    traceback.clear_frames(exc.__traceback__)
+    gc.collect()
+    shutil.rmtree(fresh, ignore_errors=True)
 
 
 def _current_folder(state: Path) -> Path | None:
