@@ -167,7 +167,7 @@ def test_the_sixth_article_validates_builds_and_answers(extended: Project, tmp_p
     assert "pc157-leaving-48h-negative-test" in announced.output
     url = run(runner, extended, "query", "SELECT ?url WHERE { src:article-005 cq:url ?url }", "--full-width")
     assert URL in url.output
-    stats = run(runner, extended, "stats")
+    stats = run(runner, extended, "stats", "--full-width")
     assert "src:article-005" in stats.output and FILE_NAME in stats.output
     page = tmp_path / "timeline.html"
     timeline = run(runner, extended, "timeline", "-o", str(page))
