@@ -80,7 +80,13 @@ def read_vocabulary(root: Path = REPO) -> Vocabulary:
     def pick(prefix: str) -> list[str]:
         return [name for name in (_local(s, prefix) for s in subjects) if name]
 
-    return Vocabulary(pick("cat"), pick("tg"), pick("qk"), pick("stat"), pick("place"), pick("agent"))
+    # Agents only from the shared agents file: the crosswalks also name agents that live in an article file, which
+    # the synthetic knowledge base does not copy (an issuer there would be untyped).
+    described = ox.Store()
+    described.load(path=str(root / "facts/agents.ttl"), format=ox.RdfFormat.TURTLE)
+    agents = sorted({q.subject.value for q in described if isinstance(q.subject, ox.NamedNode)})
+    agent_names = [name for name in (_local(s, "agent") for s in agents) if name]
+    return Vocabulary(pick("cat"), pick("tg"), pick("qk"), pick("stat"), pick("place"), agent_names)
 
 
 def _day(rng: random.Random) -> dt.date:
