@@ -102,6 +102,10 @@ class IndexedFiles:
             return name in self._parsed and self._parsed[name].line_of(subject) is not None
         return any(entry[0] == name for entry in self._index.get(subject, ()))
 
+    def shared_subjects(self) -> set[str]:
+        """The subjects the index lists under more than one file."""
+        return {subject for subject, entries in self._index.items() if len({e[0] for e in entries}) > 1}
+
     def triples(self, name: str) -> Iterator[ox.Triple]:
         """The file's triples as the store holds them (its named graph)."""
         for quad in self.store.quads_for_pattern(None, None, None, ox.NamedNode(self._graphs[name])):
