@@ -573,6 +573,7 @@ def reference_findings(
     """
     stores = [locator.store] if reference is locator.store else [locator.store, reference]
     candidates: dict[str, list[str]] = {}
+    nearest: dict[str, list[str]] = {}
     findings = []
     for parsed in files:
         seen: set[tuple[str, str, str]] = set()
@@ -592,7 +593,11 @@ def reference_findings(
             seen.add((subject, triple.predicate.value, target.value))
             if namespace not in candidates:
                 candidates[namespace] = _described_names(stores, namespace, exclude_graphs)
-            near = difflib.get_close_matches(shorten(target.value), candidates[namespace], n=1, cutoff=0.6)
+            if target.value not in nearest:  # one look per missing IRI, however many link to it
+                nearest[target.value] = difflib.get_close_matches(
+                    shorten(target.value), candidates[namespace], n=1, cutoff=0.6
+                )
+            near = nearest[target.value]
             prefix = shorten(namespace + "x")[:-1]
             hint = (
                 f"did you mean {near[0]}?"
