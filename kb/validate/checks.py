@@ -19,7 +19,7 @@ from ..namespaces import GRAPH_BASE, PREFIXES, RDF_TYPE, STANDARD_NAMESPACES, ex
 from ..project import Project
 from ..query import QUERY_DIR, named_queries, run_query, select
 from . import onepass
-from .places import Locator, display, key, term_text
+from .places import IndexedFiles, Locator, display, key, term_text
 from .report import Finding
 
 CHECKS_DIR = QUERY_DIR / "checks"  # each *-violation.rq: a check, its severity, messages and hint in its header
@@ -366,8 +366,15 @@ def query_findings(store: ox.Store, locator: Locator) -> list[Finding]:
     findings = []
     for check in named_queries(CHECKS_DIR, "check").values():
         path = check.path
-        if path.stem in onepass.ROWS:  # the same rows, computed in one pass (onepass.py)
-            records: list[dict[str, Any]] = list(onepass.ROWS[path.stem](store))
+        if path.stem == "duplicate-conflict-violation" and isinstance(locator.files, IndexedFiles):
+            # the store's location index names the subjects two files describe: only those are looked at
+            candidates = onepass.duplicate_candidates(store, locator.files.shared_subjects())
+            records: list[dict[str, Any]] = list(onepass.duplicate_conflict(store, candidates))
+        elif path.stem in onepass.ROWS:  # the same rows, computed in one pass (onepass.py)
+            records = list(onepass.ROWS[path.stem](store))
+        elif path.stem == "ill-typed-literal-violation":
+            result = run_query(store, onepass.curated_graphs_only(path.read_text("utf-8"), store))
+            records = [dict(zip(result.variables, row, strict=True)) for row in result.rows]
         else:
             result = run_query(store, path.read_text("utf-8"))
             records = [dict(zip(result.variables, row, strict=True)) for row in result.rows]
@@ -566,6 +573,7 @@ def reference_findings(
     """
     stores = [locator.store] if reference is locator.store else [locator.store, reference]
     candidates: dict[str, list[str]] = {}
+    nearest: dict[str, list[str]] = {}
     findings = []
     for parsed in files:
         seen: set[tuple[str, str, str]] = set()
@@ -585,7 +593,11 @@ def reference_findings(
             seen.add((subject, triple.predicate.value, target.value))
             if namespace not in candidates:
                 candidates[namespace] = _described_names(stores, namespace, exclude_graphs)
-            near = difflib.get_close_matches(shorten(target.value), candidates[namespace], n=1, cutoff=0.6)
+            if target.value not in nearest:  # one look per missing IRI, however many link to it
+                nearest[target.value] = difflib.get_close_matches(
+                    shorten(target.value), candidates[namespace], n=1, cutoff=0.6
+                )
+            near = nearest[target.value]
             prefix = shorten(namespace + "x")[:-1]
             hint = (
                 f"did you mean {near[0]}?"

@@ -4,14 +4,16 @@ the reference: on planted faults and on the shipped knowledge base."""
 from __future__ import annotations
 
 import pyoxigraph as ox
+import samples
 from samples import PREFIXES
 
 from kb import store as kb_store
-from kb.loader import Dataset, parse_turtle
+from kb.loader import Dataset, load_file, parse_turtle
 from kb.project import Project
 from kb.query import run_query
 from kb.validate.checks import CHECKS_DIR
-from kb.validate.onepass import ROWS
+from kb.validate.onepass import ROWS, curated_graphs_only, duplicate_candidates, duplicate_conflict
+from kb.validate.places import IndexedFiles
 
 # Siblings of one sentence: equal quotes, a quote inside another, the same quote in another source, a sibling
 # announced at two events, one announced where its sibling is (no row), a measure announced nowhere.
@@ -51,3 +53,63 @@ def test_one_pass_checks_give_their_querys_rows_on_the_shipped_knowledge_base(pr
     store = kb_store.open_store(project)
     for name, rows in ROWS.items():
         assert _rows(rows(store)) == _query_rows(store, name)  # type: ignore[arg-type]
+
+
+# Conflicts between files: a different single value (a date, a term, a label in one language), a statement added
+# to a thing another file types (a place, a blank node: the query's message is then unbound), the same value
+# restated (no row), a label in another language (added, not a conflict), and a statement about a status span
+# the build derives (the derived graph types it).
+_OTHER_FILE = (
+    PREFIXES
+    + """
+measure:test-measure cq:announced "2022-11-08"^^xsd:date ; cq:strength cq:Advisory ;
+    rdfs:label "testing every day"@en, "dépistage"@fr ; cq:category cat:testing ;
+    cq:parameter [ a cq:Parameter ; cq:value 3 ] .
+<https://w3id.org/cq-covid/id/span/test-measure/1> rdfs:label "a span" .
+"""
+)
+
+
+def test_duplicate_conflict_from_the_index_gives_the_querys_rows(mini_project: Project) -> None:
+    (mini_project.facts_dir / "base.ttl").write_text(samples.MEASURE, encoding="utf-8")
+    (mini_project.facts_dir / "other.ttl").write_text(_OTHER_FILE, encoding="utf-8")
+    store = kb_store.open_store(mini_project)
+    index = kb_store.read_index(mini_project)
+    shared = IndexedFiles(store, [], index, lambda name: load_file(mini_project.root / name)).shared_subjects()
+    rows = duplicate_conflict(store, duplicate_candidates(store, shared))
+    result = run_query(store, (CHECKS_DIR / "duplicate-conflict-violation.rq").read_text("utf-8"))
+    names = ("subject", "property", "message", "message_zh", "graph")
+    records = [dict(zip(result.variables, row, strict=True)) for row in result.rows]
+    expected = sorted(tuple(str(r[n]) if r.get(n) is not None else "" for n in names) for r in records)
+    assert sorted(tuple(str(r[n]) if n in r else "" for n in names) for r in rows) == expected
+    messages = [row[2] for row in expected]
+    assert len(expected) >= 6, expected
+    assert any("2022-11-09 there" in m for m in messages) and any("def#Mandatory there" in m for m in messages)
+    assert any("adds label a span to a thing derived/periods.ttl" in m for m in messages), messages
+    assert "" in messages  # the blank node's statement
+
+
+_XSD_INT = "http://www.w3.org/2001/XMLSchema#integer"
+
+
+def _all_rows(store: ox.Store, text: str) -> list[tuple[str, ...]]:
+    result = run_query(store, text)
+    return sorted(tuple(str(term) for term in row) for row in result.rows)
+
+
+def test_ill_typed_literals_outside_the_derived_graph_are_all_of_them(mini_project: Project) -> None:
+    bad = samples.MEASURE.replace('"2022-11-09"^^xsd:date', '"2022-13-45"^^xsd:date').replace(
+        "cq:quote", 'cq:parameter [ a cq:Parameter ; cq:value "many"^^xsd:decimal ] ;\n    cq:quote'
+    )
+    (mini_project.facts_dir / "bad.ttl").write_text(bad, encoding="utf-8")
+    store = kb_store.open_store(mini_project)
+    text = (CHECKS_DIR / "ill-typed-literal-violation.rq").read_text("utf-8")
+    restricted = curated_graphs_only(text, store)
+    assert restricted != text and "derived/periods" not in restricted
+    expected = _all_rows(store, text)
+    assert len(expected) == 2, expected
+    assert _all_rows(store, restricted) == expected
+    # a triple in the default graph: every triple is read
+    memory = ox.Store()
+    memory.add(ox.Quad(ox.NamedNode("urn:x"), ox.NamedNode("urn:p"), ox.Literal("x", datatype=ox.NamedNode(_XSD_INT))))
+    assert curated_graphs_only(text, memory) == text and len(_all_rows(memory, text)) == 1
