@@ -40,9 +40,11 @@ SELECT ?fact ?place WHERE {
 WRONG_SUBJECT = """
 SELECT ?fact ?place WHERE {
   ?fact cq:mentionsPlace ?place .
-  FILTER NOT EXISTS {
+  # MINUS: the allowed subjects found once and subtracted (a NOT EXISTS with the path per row took 25 s in oxigraph)
+  MINUS {
     VALUES ?class { cq:Measure cq:Observation cq:Announcement }
-    ?fact a/rdfs:subClassOf* ?class
+    ?type rdfs:subClassOf* ?class .
+    ?fact a ?type .
   }
 }"""
 
