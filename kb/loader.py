@@ -151,6 +151,14 @@ class ParsedFile:
     exact: bool = True
     # added to the labels of the file's _:label blank nodes, so that two files' _:x never become one node
     blank_suffix: str = ""
+    # the text split into lines, once: line_of looks a property up in it for each finding it places
+    _lines: list[str] | None = field(default=None, repr=False, compare=False)
+
+    def lines(self) -> list[str]:
+        """The file's lines (split on the first call; the text of a parsed file does not change)."""
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        return self._lines
 
     def rescan(self) -> bool:
         """Place the subjects with the exact scan when the fast one was used; False when it already was exact."""
@@ -175,7 +183,7 @@ class ParsedFile:
             line = self.predicate_lines.get((subject, predicate))
             if line is not None:
                 return line
-            lines = self.text.splitlines()
+            lines = self.lines()
             for number in range(block.start, min(block.end, len(lines)) + 1):
                 if predicate in _names_on(lines[number - 1], self.prefixes):
                     return number

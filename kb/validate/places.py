@@ -70,25 +70,6 @@ class ParsedFiles:
         return self._by_name[name].triples
 
 
-class _Text(str):
-    """A file's text that splits into lines once: ParsedFile.line_of splits it for each property it looks for, which
-    costs a finding ~2 ms in a file of 700 kB (10k measures: thousands of findings in a few files)."""
-
-    _lines: list[str] | None = None
-
-    def splitlines(self, keepends: bool = False) -> list[str]:
-        if keepends:
-            return super().splitlines(keepends)
-        if self._lines is None:
-            self._lines = super().splitlines()
-        return self._lines
-
-
-def _lines_once(parsed: ParsedFile) -> ParsedFile:
-    parsed.text = _Text(parsed.text)
-    return parsed
-
-
 class IndexedFiles:
     """The input files of a built store: subjects placed by the store's location index, and a file parsed again
     only when a finding needs a line the index does not keep (a property's line, a blank node's)."""
@@ -112,7 +93,7 @@ class IndexedFiles:
 
     def parsed(self, name: str) -> ParsedFile:
         if name not in self._parsed:
-            self._parsed[name] = _lines_once(self._load(name))
+            self._parsed[name] = self._load(name)
         return self._parsed[name]
 
     def mentions(self, name: str, subject: str) -> bool:
