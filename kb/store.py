@@ -332,6 +332,15 @@ def _release_unused() -> None:
                 entry[1].release()
 
 
+def snapshot_folder(store: ox.Store) -> Path | None:
+    """The snapshot folder a store handed out by open_snapshot reads, else None (e.g. an in-memory store)."""
+    with _OPEN_LOCK:
+        for opened, snapshot in _OPEN:
+            if opened is store:
+                return snapshot.path
+    return None
+
+
 def open_snapshot(link: Path) -> ox.Store:
     """The store folder `link` names, opened read-only and pinned for as long as the store object lives."""
     _release_unused()

@@ -96,20 +96,11 @@ def _answers(folder: Path) -> dict:
         return _LOADED[key]
 
 
-def _folder_of(store: ox.Store) -> Path | None:
-    """The snapshot folder a store handed out by kb.store.open_snapshot reads, else None."""
-    from .. import store as stores
-
-    with stores._OPEN_LOCK:
-        for opened, snapshot in stores._OPEN:
-            if opened is store:
-                return snapshot.path
-    return None
-
-
 def summarised(store: ox.Store, text: str) -> QueryResult | None:
     """The answer kept by the build for exactly this query text on this store's snapshot, or None."""
-    folder = _folder_of(store)
+    from ..store import snapshot_folder  # the store module imports this one: import at call time
+
+    folder = snapshot_folder(store)
     if folder is None:
         return None
     entry = _answers(folder).get(digest(text))
