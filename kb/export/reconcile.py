@@ -120,7 +120,10 @@ def reconcile_oxcgrt(store: ox.Store, path: Path, first: date | None = None, las
         "not an OxCGRT file: no Date and RegionCode columns, and no day columns such as 01Jan2020",
         file=printable(str(path)),
         line=1,
-        hint="give a file of OxCGRT/covid-policy-dataset: a daily file (compact, fullwithnotes) or a timeseries file",
+        hint=(
+            "give a file of OxCGRT/covid-policy-dataset: a daily file (compact, fullwithnotes) or a timeseries file, "
+            "or a national per-indicator series such as c1_school_closing.csv with its flag file beside it"
+        ),
     )
 
 
