@@ -204,6 +204,15 @@ MORE_PARAMS: dict[str, list[dict[str, str]]] = {
         for start, end in (("2020-01-01", "2022-12-31"), ("2022-11-01", "2022-12-31"), ("2021-01-01", "2021-01-01"))
         for extra in ({}, {"place": "place:shapingba"})
     ],
+    "district-measures-compared": [
+        {"first": first, "second": second}
+        for first, second in (
+            ("place:dadukou", "place:qijiang"),
+            ("place:shapingba", "place:shapingba"),
+            ("place:chongqing", "place:yuzhong"),
+            ("place:central-urban-districts", "place:beibei"),
+        )
+    ],
     "measures-announced-between": [
         {"from": start, "to": end}
         for start, end in (("2020-01-01", "2022-12-31"), ("2022-11-01", "2022-12-31"), ("2022-12-31", "2020-01-01"))
