@@ -12,7 +12,7 @@ import pyoxigraph as ox
 from ..errors import QueryError
 from ..namespaces import PREFIXES, XSD_DATE, expand
 from .catalogue import NamedQuery, Param, parse_header
-from .order import sort_rows, split_order
+from .order import sort_rows, sort_rows_in_memory, split_order
 
 _XSD = PREFIXES["xsd"]
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | None
@@ -318,6 +318,8 @@ def fast_answer(
     if result is None or result.kind != "select":
         return None
     rows = sort_rows(result.variables, result.rows, order.keys)
+    if rows is None:
+        rows = sort_rows_in_memory(result.variables, result.rows, order.keys)
     if rows is None:
         return None
     result.rows = rows

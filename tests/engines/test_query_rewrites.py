@@ -20,8 +20,8 @@ from samples import query_bindings
 from bench.synth import generate
 from kb.namespaces import PREFIXES
 from kb.project import Project
-from kb.query import bind_params, catalogue, parse_term, run_query
-from kb.query.order import sort_rows, split_order
+from kb.query import QueryResult, bind_params, catalogue, parse_term, run_query
+from kb.query.order import sort_rows, sort_rows_in_memory, split_order
 from kb.store import open_store
 
 REFERENCE = Path(__file__).resolve().parent / "rewritten-queries"
@@ -169,15 +169,19 @@ UNCERTAIN: dict[str, tuple[str, Values]] = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(UNCERTAIN))
-def test_an_uncertain_order_is_left_to_the_store(case: str) -> None:
-    keys, values = UNCERTAIN[case]
+def _unsorted(keys: str, values: Values) -> tuple[ox.Store, str, tuple[tuple[str, bool], ...], QueryResult]:
+    """The planted store, the sorting text, its keys and its rows as the store gives them without the ORDER BY."""
     store = _planted(values)
     text = SORTED.replace("{keys}", keys)
     order = split_order(text)
     assert order is not None
-    unsorted = run_query(store, order.text)
-    assert sort_rows(unsorted.variables, unsorted.rows, order.keys) is None
+    return store, text, order.keys, run_query(store, order.text)
+
+
+@pytest.mark.parametrize("case", sorted(UNCERTAIN))
+def test_an_uncertain_order_is_left_to_the_store(case: str) -> None:
+    store, text, keys, unsorted = _unsorted(*UNCERTAIN[case])
+    assert sort_rows(unsorted.variables, unsorted.rows, keys) is None
     assert _answer(store, text, {})[1] == _store_sorted(store, text, {})
 
 
@@ -248,3 +252,32 @@ def test_a_dollar_parameter_is_put_in_as_its_value() -> None:
         store.add(ox.Quad(ox.NamedNode(f"urn:{day}"), ox.NamedNode("urn:p"), parse_term(day)))
     rows = run_query(store, text, {"day": "2022-11-20"}).rows
     assert sorted(str(row[0]) for row in rows) == ["<urn:2022-11-20>", "<urn:2022-11-21>"]
+
+
+IN_MEMORY: dict[str, tuple[str, Values]] = {
+    "texts with a language": ("?v ?s", {"a": ox.Literal("x", language="en"), "b": ox.Literal("w", language="zh")}),
+    "a text and a date": ("DESC(?v) ?s", {"a": ox.Literal("x"), "b": _typed("2022-01-01", "date"), "c": None}),
+    "a date with a time zone": ("?v ?s", {"a": _typed("2022-01-01Z", "date"), "b": _typed("2022-01-02", "date")}),
+    "numbers of two kinds": ("?v", {"a": _typed("2", "integer"), "b": _typed("1.5", "double")}),
+}
+NOT_IN_MEMORY: dict[str, tuple[str, Values]] = {
+    "a tie between different rows": ("?v", {"a": ox.Literal("x"), "b": ox.Literal("x")}),
+    "a tie of one text in two languages": ("?v", {"a": ox.Literal("x", language="en"), "b": ox.Literal("x")}),
+    "a tie of one number of two kinds": ("?v", {"a": _typed("1", "integer"), "b": _typed("1.0", "decimal")}),
+    "a blank node": ("?v ?s", {"a": ox.BlankNode("b1"), "b": ox.Literal("y")}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(IN_MEMORY))
+def test_what_python_cannot_order_oxigraph_orders_in_memory_as_the_store(case: str) -> None:
+    store, text, keys, unsorted = _unsorted(*IN_MEMORY[case])
+    assert sort_rows(unsorted.variables, unsorted.rows, keys) is None
+    in_memory = sort_rows_in_memory(unsorted.variables, unsorted.rows, keys)
+    assert in_memory is not None
+    assert [[None if t is None else str(t) for t in row] for row in in_memory] == _store_sorted(store, text, {})
+
+
+@pytest.mark.parametrize("case", sorted(NOT_IN_MEMORY))
+def test_an_order_uncertain_in_memory_too_is_left_to_the_store(case: str) -> None:
+    _, _, keys, unsorted = _unsorted(*NOT_IN_MEMORY[case])
+    assert sort_rows_in_memory(unsorted.variables, unsorted.rows, keys) is None
