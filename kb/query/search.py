@@ -158,6 +158,8 @@ def _index(folder: Path) -> _Index | None:
     key = str(folder)
     with _LOADED_LOCK:
         if key not in _LOADED:
+            for gone in [known for known in _LOADED if not Path(known).exists()]:
+                del _LOADED[gone]  # a folder a later build removed: kb serve lives through many builds
             try:
                 _LOADED[key] = _parse((folder / SEARCH).read_text("utf-8"))
             except (OSError, UnicodeDecodeError):

@@ -178,3 +178,21 @@ def test_a_missing_or_damaged_index_runs_the_sparql(synthetic: Project, damage: 
         assert _rows(run_query(store, SEARCH_TEXT, {"text": text})) == _rows(
             run_query(direct, SEARCH_TEXT, {"text": text})
         )
+
+
+def test_the_index_of_a_removed_folder_is_let_go(synthetic: Project, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """kb serve lives through many builds: an index read from a folder that a later build removed is dropped."""
+    from kb.query import search
+
+    gone = tmp_path_factory.mktemp("gone")
+    search._index(gone)  # no index there: remembered as None
+    assert str(gone) in search._LOADED
+    gone.rmdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KB_STATE_DIR", str(synthetic.root.parent / "state"))
+        build(synthetic, force=True)  # a folder with a sound index (the tests above damage theirs)
+    store = _snapshot(synthetic)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(search, "_LOADED", dict(search._LOADED))
+        assert kept_answer(store, SEARCH_TEXT, {"text": "核酸"}) is not None
+        assert str(gone) not in search._LOADED
