@@ -317,6 +317,8 @@ def fast_answer(
     result = _run(store, order.text, budget)
     if result is None or result.kind != "select":
         return None
+    if len(result.rows) <= 1:
+        return result  # nothing to order (a check that finds nothing, a lookup of one thing)
     rows = sort_rows(result.variables, result.rows, order.keys)
     if rows is None:
         rows = sort_rows_in_memory(result.variables, result.rows, order.keys)

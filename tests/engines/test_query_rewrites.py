@@ -22,6 +22,7 @@ from kb.namespaces import PREFIXES
 from kb.project import Project
 from kb.query import QueryResult, bind_params, catalogue, parse_term, run_query
 from kb.query.order import sort_rows, sort_rows_in_memory, split_order
+from kb.query.run import fast_answer
 from kb.store import open_store
 
 REFERENCE = Path(__file__).resolve().parent / "rewritten-queries"
@@ -281,3 +282,15 @@ def test_what_python_cannot_order_oxigraph_orders_in_memory_as_the_store(case: s
 def test_an_order_uncertain_in_memory_too_is_left_to_the_store(case: str) -> None:
     _, _, keys, unsorted = _unsorted(*NOT_IN_MEMORY[case])
     assert sort_rows_in_memory(unsorted.variables, unsorted.rows, keys) is None
+
+
+@pytest.mark.parametrize("count", [0, 1])
+def test_a_result_of_at_most_one_row_is_not_sorted_again_on_the_store(count: int) -> None:
+    """Ordered by a variable it does not project: neither sort can tell the order of two rows, but none or one row
+    needs no order, so the query is not run a second time with its ORDER BY."""
+    store = _planted({name: ox.Literal(name) for name in "ab"[:count]})
+    text = "SELECT ?s WHERE { ?s <urn:a> <urn:Thing> OPTIONAL { ?s <urn:v> ?v } } ORDER BY ?v"
+    fast = fast_answer(store, text)
+    assert fast is not None and len(fast.rows) == count
+    two = _planted({"a": ox.Literal("a"), "b": ox.Literal("b")})
+    assert fast_answer(two, text) is None  # two rows: the store orders them
