@@ -170,14 +170,19 @@ def _ref_texts(ref: str) -> dict[str, str]:
     return texts
 
 
-def compare_queries(size: int, ref: str, repeat: int, only: tuple[str, ...] = ()) -> dict[str, object]:
+def compare_queries(
+    size: int, ref: str, repeat: int, only: tuple[str, ...] = (), reuse: Path | None = None
+) -> dict[str, object]:
     """At `size` measures: every named query (or those in `only`) as `ref` had it against this checkout's,
-    interleaved on one store."""
-    work = Path(tempfile.mkdtemp(prefix=f"kb-compare-{size}-"))
-    _log(f"{size}: generating in {work}")
-    root = generate(work / "kb", size)
+    interleaved on one store. With `reuse`, a folder where an earlier run (or `--work`) left `kb/` and its built
+    `state/`: they are used as they are (nothing generated, nothing built)."""
+    work = reuse or Path(tempfile.mkdtemp(prefix=f"kb-compare-{size}-"))
+    root = work / "kb"
     env = {**os.environ, "KB_ROOT": str(root), "KB_STATE_DIR": str(work / "state")}
-    _run([sys.executable, "-m", "kb", "build", "--force"], env, root)
+    if reuse is None or not (work / "state" / "store").exists():
+        _log(f"{size}: generating in {work}")
+        generate(root, size)
+        _run([sys.executable, "-m", "kb", "build", "--force"], env, root)
     texts = work / "old-texts.json"
     old_texts = {name: text for name, text in _ref_texts(ref).items() if not only or name in only}
     texts.write_text(json.dumps(old_texts), "utf-8")
@@ -415,6 +420,9 @@ def main() -> None:
     )
     parser.add_argument("--ref", default="main", help="compare: the git ref whose query texts are the baseline")
     parser.add_argument("--queries", default="", help="compare: only these named queries, comma-separated")
+    parser.add_argument(
+        "--work", default="", help="compare: a folder to keep the synthetic KB and its store in, reused when built"
+    )
     parser.add_argument("--clients", type=int, default=50, help="load test: concurrent clients")
     parser.add_argument("--seconds", type=float, default=30.0, help="load test: duration")
     args = parser.parse_args()
@@ -424,7 +432,8 @@ def main() -> None:
     if args.mode == "compare":
         for size in (int(s) for s in args.sizes.split(",")):
             only = tuple(filter(None, args.queries.split(",")))
-            print(json.dumps(compare_queries(size, args.ref, args.repeat, only), indent=1), flush=True)
+            reuse = Path(args.work) if args.work else None
+            print(json.dumps(compare_queries(size, args.ref, args.repeat, only, reuse), indent=1), flush=True)
         return
     if args.mode == "shipped":
         print(json.dumps(bench_shipped(max(args.repeat, 5)), indent=1))

@@ -36,6 +36,7 @@ from .errors import StoreError, UsageError
 from .fsio import FileLock, acquire_lock, current_umask, write_atomic
 from .loader import Dataset, load_dataset, load_into, read_input
 from .project import Project
+from .query.search import write_search_index
 from .query.summary import write_summary
 
 STORE_FORMAT = 3  # 3: the location index lists every file that describes a subject
@@ -243,6 +244,7 @@ def _build_locked(project: Project, progress: Progress | None) -> BuildResult:
         store.flush()
         store.optimize()
         write_summary(store, fresh)  # the summary queries' answers, kept in the snapshot (kb/query/summary.py)
+        write_search_index(store, fresh)  # `search`'s folded labels and quotes, kept beside them (kb/query/search.py)
         store = None
         _write_json_atomic(fresh / INDEX, subject_index)
         _write_json_atomic(fresh / MANIFEST, {"format": STORE_FORMAT, "files": prints, "triples": triples})

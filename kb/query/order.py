@@ -4,8 +4,9 @@
 Only when the result is the same as the store's: the ORDER BY ends the query (no LIMIT or OFFSET after it) and
 sorts by projected variables, every key column holds only unbound cells, IRIs and literals of one kind that
 compare by a plain key (simple strings, integers and decimals by value, dates written YYYY-MM-DD), and rows
-whose keys tie are the same row. Otherwise `sort_rows` answers None and the caller runs the query with its
-ORDER BY on the store.
+whose keys tie are the same row. Otherwise `sort_rows` answers None; `sort_rows_in_memory` then lets oxigraph sort
+the rows on an empty in-memory store, and only where that is not certain either does the caller run the query with
+its ORDER BY on the store.
 """
 
 from __future__ import annotations
@@ -103,3 +104,46 @@ def sort_rows(
         if tied and [str(t) for t in rows[before]] != [str(t) for t in rows[after]]:
             return None  # the store may put these two either way round
     return [rows[i] for i in order]
+
+
+_NUMERIC = {_XSD + name for name in ("integer", "decimal", "double", "float")}
+
+
+def _tie_key(term: Term) -> object:
+    """What two keys that oxigraph may count as equal share: the text, or the value of a number."""
+    if term is None:
+        return None
+    if isinstance(term, ox.Literal) and term.datatype.value in _NUMERIC:
+        try:
+            return float(term.value)
+        except ValueError:
+            return term.value
+    return term.value
+
+
+def sort_rows_in_memory(
+    variables: Sequence[str], rows: list[list[Term]], keys: Sequence[tuple[str, bool]]
+) -> list[list[Term]] | None:
+    """`rows` sorted by oxigraph itself on an empty in-memory store (a VALUES block of them with the same ORDER BY),
+    where `sort_rows` cannot tell the order (a text with a language tag, a typed literal of another kind): the same
+    comparisons as the on-disk store's, without reading a term from the database. None when the order is not
+    certain that way either: a blank node (no VALUES can hold one), or two different rows whose keys have the same
+    text in every column (oxigraph may put them either way round, by the plan it made)."""
+    if any(name not in variables for name, _ in keys) or not rows:
+        return None
+    indexes = [variables.index(name) for name, _ in keys]
+    seen: dict[tuple[object, ...], list[Term]] = {}
+    for row in rows:
+        if any(isinstance(term, ox.BlankNode) for term in row):
+            return None
+        tie = tuple(_tie_key(row[i]) for i in indexes)
+        if tie in seen and [str(t) for t in seen[tie]] != [str(t) for t in row]:
+            return None
+        seen[tie] = row
+    names = " ".join("?" + name for name in variables)
+    block = " ".join("(" + " ".join("UNDEF" if t is None else str(t) for t in row) + ")" for row in rows)
+    order = " ".join(f"DESC(?{name})" if descending else f"?{name}" for name, descending in keys)
+    solutions = ox.Store().query(f"SELECT {names} WHERE {{ VALUES ({names}) {{ {block} }} }} ORDER BY {order}")
+    if not isinstance(solutions, ox.QuerySolutions):
+        return None
+    return [[solution[name] for name in variables] for solution in solutions]

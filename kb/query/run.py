@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 import pyoxigraph as ox
 
 from ..errors import QueryError
 from ..namespaces import PREFIXES, XSD_DATE, expand
 from .catalogue import NamedQuery, Param, parse_header
-from .order import sort_rows, split_order
+from .order import sort_rows, sort_rows_in_memory, split_order
 
 _XSD = PREFIXES["xsd"]
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | None
 
 
 def select(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> ox.QuerySolutions:
@@ -58,7 +60,7 @@ class QueryResult:
 
     kind: str
     variables: list[str] = field(default_factory=list)
-    rows: list[list[ox.NamedNode | ox.BlankNode | ox.Literal | None]] = field(default_factory=list)
+    rows: list[list[Term]] = field(default_factory=list)
     boolean: bool | None = None
     triples: list[ox.Triple] = field(default_factory=list)
 
@@ -216,15 +218,35 @@ def _union_branches(code: str, start: int) -> list[int]:
     return branches
 
 
+_DOLLAR = re.compile(_SKIP.pattern + r"|\$(\w+)")
+
+
+def _substitute(code: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> str:
+    """`$name` written for a bound parameter replaced by its value (strings and IRIs left as they are)."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return _sparql_term(bindings[name]) if name in bindings else match.group(0)
+
+    return _DOLLAR.sub(value, code)
+
+
 def bind_params(text: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> str:
-    """Bind parameters with a VALUES block at the start of the outermost WHERE group, and of its UNION branches.
+    """Bind parameters with a VALUES block at the start of the outermost WHERE group, and of its UNION branches;
+    where the text writes a parameter `$name` (not `?name`), its value is put in that place.
 
     Unlike a trailing VALUES clause, this lets FILTERs in the group see the values, and unlike
     SEP-0007 substitution it does not need the variables in the projection. Repeating the one-row block in
     each top-level UNION branch changes no answer (a join distributes over a union), but lets the engine start
     each branch from the bound value: measure-history took 40 s at 100k measures without it.
+
+    `$name` is the same variable as `?name` to SPARQL, so the text stays valid unbound. The value put in its place
+    reaches where the VALUES block cannot: a sub-SELECT (which sees no outer binding) and a FILTER oxigraph then
+    evaluates against a constant while it scans (kb/queries/README.md, "Writing for speed"). A parameter that is
+    not given stays a variable there, unbound, as it is everywhere else.
     """
     code = "\n".join("" if line.lstrip().startswith("#") else line for line in text.splitlines())
+    code = _substitute(code, bindings)
     match = re.search(r"\bWHERE\s*\{", code, re.IGNORECASE) or re.search(r"\{", code)
     if match is None:
         raise QueryError("this query has no WHERE clause to bind parameters in")
@@ -236,31 +258,99 @@ def bind_params(text: str, bindings: dict[str, ox.NamedNode | ox.Literal]) -> st
     return code[: match.end()] + block + code[match.end() :]
 
 
-def run_query(store: ox.Store, text: str, params: dict[str, str] | None = None) -> QueryResult:
+def run_query(
+    store: ox.Store, text: str, params: dict[str, str] | None = None, folder: Path | None = None
+) -> QueryResult:
     """Run SPARQL over the union of all graphs, with the project prefixes pre-bound.
 
-    A summary query (no parameters) on a published snapshot is answered from what the build kept
-    (kb/query/summary.py). A final ORDER BY is done in Python where that gives the store's order exactly
-    (kb/query/order.py), else on the store: sorting there decodes both terms of every comparison from the database."""
+    What the build kept answers first (`fast_answer`), else the query runs on the store. `folder` is the snapshot
+    folder the store reads, when the caller opened it itself (kb serve's workers); open_snapshot's stores know it."""
+    fast = fast_answer(store, text, params, folder)
+    if fast is not None:
+        return fast
     if params:
         text = bind_params(text, {k: parse_term(v) for k, v in params.items()})
-    else:
-        from .summary import summarised  # the build's answers of the summary queries (kb/query/summary.py)
-
-        kept = summarised(store, text)
-        if kept is not None:
-            return kept
-    order = split_order(text)
-    if order is not None:
-        result = _run(store, order.text)
-        rows = sort_rows(result.variables, result.rows, order.keys) if result.kind == "select" else None
-        if rows is not None:
-            result.rows = rows
-            return result
     return _run(store, text)
 
 
-def _run(store: ox.Store, text: str) -> QueryResult:
+def kept_answer(
+    store: ox.Store, text: str, params: dict[str, str] | None = None, folder: Path | None = None
+) -> QueryResult | None:
+    """The answer the build kept for exactly this text and these parameters on this store's snapshot, or None:
+    a summary query without parameters (kb/query/summary.py), `search` from the folded-text index
+    (kb/query/search.py)."""
+    if folder is None:
+        from ..store import snapshot_folder  # the store module imports kb.query: import at call time
+
+        folder = snapshot_folder(store)
+    if folder is None:
+        return None
+    if not params:
+        from .summary import summarised
+
+        return summarised(folder, text)
+    from .search import searched
+
+    return searched(folder, text, params)
+
+
+def fast_answer(
+    store: ox.Store,
+    text: str,
+    params: dict[str, str] | None = None,
+    folder: Path | None = None,
+    budget: int | None = None,
+) -> QueryResult | None:
+    """The answer by a way faster than the store's own, or None when there is none for this query.
+
+    A kept answer (`kept_answer`), or a final ORDER BY done in Python where that gives the store's order exactly
+    (kb/query/order.py): sorting on the store decodes both terms of every comparison from the database. With a
+    `budget`, a result whose terms' text passes that many characters is not collected (None)."""
+    kept = kept_answer(store, text, params, folder)
+    if kept is not None:
+        return kept
+    if params:
+        text = bind_params(text, {k: parse_term(v) for k, v in params.items()})
+    order = split_order(text)
+    if order is None:
+        return None
+    result = _run(store, order.text, budget)
+    if result is None or result.kind != "select":
+        return None
+    if len(result.rows) <= 1:
+        return result  # nothing to order (a check that finds nothing, a lookup of one thing)
+    rows = sort_rows(result.variables, result.rows, order.keys)
+    if rows is None:
+        rows = sort_rows_in_memory(result.variables, result.rows, order.keys)
+    if rows is None:
+        return None
+    result.rows = rows
+    return result
+
+
+class _OverBudget(Exception):
+    """A result grew past the text budget it was collected under."""
+
+
+def _collect(result: ox.QuerySolutions, budget: int | None) -> list[list[Term]]:
+    variables = result.variables
+    if budget is None:
+        return [[solution[v] for v in variables] for solution in result]
+    rows, size = [], 0
+    for solution in result:
+        row = [solution[v] for v in variables]
+        size += sum(len(term.value) for term in row if term is not None)
+        if size > budget:
+            raise _OverBudget
+        rows.append(row)
+    return rows
+
+
+@overload
+def _run(store: ox.Store, text: str) -> QueryResult: ...
+@overload
+def _run(store: ox.Store, text: str, budget: int | None) -> QueryResult | None: ...
+def _run(store: ox.Store, text: str, budget: int | None = None) -> QueryResult | None:
     try:
         result = store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)
     except SyntaxError as exc:
@@ -271,6 +361,9 @@ def _run(store: ox.Store, text: str) -> QueryResult:
         return QueryResult("ask", boolean=bool(result))
     if isinstance(result, ox.QuerySolutions):
         variables = [v.value for v in result.variables]
-        rows = [[solution[v] for v in result.variables] for solution in result]
+        try:
+            rows = _collect(result, budget)
+        except _OverBudget:
+            return None
         return QueryResult("select", variables=variables, rows=rows)
     return QueryResult("graph", triples=list(result))

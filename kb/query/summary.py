@@ -4,7 +4,8 @@ The counts by class, source, category, strength, month, place and date kind aggr
 a large store each takes a scan of every measure, however few rows it returns. The build runs them on the store it
 has just written (`write_summary`, the last step before publishing) and keeps their rows in `summary.json` beside
 the database, keyed by the digest of the query's text. `run_query` answers a query whose text and parameters (none)
-are exactly such a text from that file (`summarised`): a published folder never changes, so the rows are the ones
+are exactly such a text from that file (`summarised`, by way of kb/query/run.py's
+`kept_answer`): a published folder never changes, so the rows are the ones
 the same SPARQL gives on that store. Any other text, a store opened some other way, or a folder without the file
 (a store built before this existed) runs on the store as usual.
 """
@@ -96,13 +97,8 @@ def _answers(folder: Path) -> dict:
         return _LOADED[key]
 
 
-def summarised(store: ox.Store, text: str) -> QueryResult | None:
-    """The answer kept by the build for exactly this query text on this store's snapshot, or None."""
-    from ..store import snapshot_folder  # the store module imports this one: import at call time
-
-    folder = snapshot_folder(store)
-    if folder is None:
-        return None
+def summarised(folder: Path, text: str) -> QueryResult | None:
+    """The answer kept by the build for exactly this query text in this snapshot folder, or None."""
     entry = _answers(folder).get(digest(text))
     if not isinstance(entry, dict):
         return None

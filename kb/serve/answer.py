@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..errors import ResultTooLarge
@@ -169,14 +170,43 @@ def _failed(exc: BaseException, job: QueryJob, allow_service: bool) -> Reply:
     return text_reply(400, f"the query could not be evaluated: {clip(exc)}")
 
 
+def _fast_result(store: Any, job: QueryJob, folder: Path | None, max_bytes: int) -> Any:
+    """The solutions of the job by kb query's fast paths (kept answers, final ORDER BY in Python), replayed by
+    pyoxigraph from a VALUES block so that it writes them exactly as it writes a store's; None when no fast path
+    applies (a dataset chosen by the client, SERVICE, a CONSTRUCT, a blank node in a row …) or anything fails there (the
+    store then runs the query and says what went wrong, as before)."""
+    import pyoxigraph as ox
+
+    from ..query.run import fast_answer
+
+    if job.default_graphs or job.named_graphs or mentions_service(job.query):
+        return None  # a dataset of the client's own; a SERVICE call is made once, by the store
+    try:
+        result = fast_answer(store, job.query, dict(job.bindings), folder, budget=max_bytes)
+        if result is None or result.kind != "select" or not result.variables:
+            return None
+        if any(isinstance(term, ox.BlankNode) for row in result.rows for term in row):
+            return None  # a VALUES block cannot hold a blank node
+        names = " ".join("?" + name for name in result.variables)
+        rows = " ".join("(" + " ".join("UNDEF" if t is None else str(t) for t in row) + ")" for row in result.rows)
+        return ox.Store().query(f"SELECT {names} WHERE {{ VALUES ({names}) {{ {rows} }} }}")
+    except MemoryError:
+        raise
+    except Exception:
+        return None
+
+
 def answer_query(
     store: Any,
     job: QueryJob,
     max_bytes: int,
     allow_service: bool = False,
     max_memory: int | None = None,
+    folder: Path | None = None,
 ) -> Reply:
-    """Run one query on a pyoxigraph store and serialise the result as negotiated; never raises for a query."""
+    """Run one query on a pyoxigraph store and serialise the result as negotiated; never raises for a query.
+
+    `folder` is the snapshot folder the store reads: the answers the build kept there are used (kb/query/run.py)."""
     import pyoxigraph as ox
 
     text = _bound(store, job)
@@ -200,7 +230,7 @@ def answer_query(
         if not store.contains_named_graph(node):
             return text_reply(400, f"there is no graph <{clip(node.value)}> in the store")
     try:
-        result = store.query(text, **options)
+        result = _fast_result(store, job, folder, max_bytes) or store.query(text, **options)
         graph = isinstance(result, ox.QueryTriples)
         name = choose_format(list(job.accept), graph)
         if name is None:

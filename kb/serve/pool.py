@@ -161,6 +161,7 @@ class _Engine:
             config.max_result_bytes,
             config.allow_service,
             config.max_memory_bytes,
+            self.snapshot.path if self.snapshot is not None else None,
         )
 
 

@@ -16,7 +16,8 @@ import pytest
 from bench.synth import generate, new_measures_file
 from kb.project import Project
 from kb.query import get_named_query, run_query
-from kb.query.summary import SUMMARISED, SUMMARY, summarised
+from kb.query.run import kept_answer
+from kb.query.summary import SUMMARISED, SUMMARY
 from kb.store import build, open_snapshot, store_link
 
 
@@ -32,8 +33,8 @@ def _both_ways(project: Project) -> dict[str, list[list[str | None]]]:
     answers = {}
     for name in SUMMARISED:
         text = get_named_query(name).text
-        assert summarised(snapshot, text) is not None, f"{name}: not answered from the summary"
-        assert summarised(direct, text) is None
+        assert kept_answer(snapshot, text) is not None, f"{name}: not answered from the summary"
+        assert kept_answer(direct, text) is None
         kept = _rows(snapshot, text)
         assert kept == _rows(direct, text), f"{name}: the summary differs from the SPARQL answer"
         answers[name] = kept[1]
@@ -66,9 +67,9 @@ def test_summary_follows_a_planted_change(synthetic: Project) -> None:
 def test_only_the_exact_text_is_answered_from_the_summary(synthetic: Project) -> None:
     store = open_snapshot(store_link(synthetic))
     text = get_named_query("counts-by-class").text
-    assert summarised(store, text) is not None
-    assert summarised(store, text + " ") is None
-    assert summarised(store, text.replace("DESC(?count)", "?count")) is None
+    assert kept_answer(store, text) is not None
+    assert kept_answer(store, text + " ") is None
+    assert kept_answer(store, text.replace("DESC(?count)", "?count")) is None
 
 
 def test_a_summary_without_its_answers_runs_on_the_store(synthetic: Project) -> None:
@@ -82,5 +83,5 @@ def test_a_summary_without_its_answers_runs_on_the_store(synthetic: Project) -> 
     assert fresh != folder
     (fresh / SUMMARY).write_text(json.dumps({"format": 0}), "utf-8")
     store = open_snapshot(store_link(synthetic))
-    assert summarised(store, text) is None
+    assert kept_answer(store, text) is None
     assert _rows(store, text) == expected
