@@ -46,11 +46,14 @@ def _log(message: str) -> None:
 CPU: dict[str, float] = {"last": 0.0}  # CPU seconds (user + system) of the last child process _run ran
 
 
-def _run(args: list[str], env: dict[str, str], cwd: Path, stdout: Path | None = None) -> tuple[float, int]:
+def _run(
+    args: list[str], env: dict[str, str], cwd: Path, stdout: Path | None = None, code: Path = REPO
+) -> tuple[float, int]:
     """Wall seconds and peak RSS (kB) of one child process (its own peak, read from wait4; its CPU in CPU["last"]).
 
-    The child imports this checkout's kb (PYTHONPATH), whatever its working folder and whatever is installed."""
-    env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))}
+    The child imports the kb of `code` (this checkout unless told; PYTHONPATH), whatever its working folder and
+    whatever is installed."""
+    env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH", "")]))}
     start = time.perf_counter()
     with open(stdout or os.devnull, "wb") as out:
         process = subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=subprocess.DEVNULL)
@@ -190,6 +193,41 @@ def compare_queries(
     store = str(work / "state" / "store")
     _run([*_python(COMPARE_QUERIES), store, json.dumps(_synth_params()), str(repeat), str(texts)], env, root, out_file)
     return {"size": size, "ref": ref, "queries": json.loads(out_file.read_text() or "{}")}
+
+
+def compare_builds(size: int, ref: str, repeat: int) -> dict[str, object]:
+    """At `size` measures: `kb build --force` with the code of git `ref` and with this checkout's, and pyoxigraph's
+    own bulk load, interleaved round by round (baseline, ref, this checkout) on one synthetic KB; CPU seconds and peak
+    RSS of each child, and their ratios to the baseline of the same round."""
+    work = Path(tempfile.mkdtemp(prefix=f"kb-compare-build-{size}-"))
+    old_code = work / "ref"
+    old_code.mkdir()
+    archive = subprocess.run(["git", "archive", ref], cwd=REPO, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(old_code)], input=archive, check=True)
+    _log(f"{size}: generating in {work}")
+    root = generate(work / "kb", size)
+    rounds: list[dict[str, float]] = []
+    for number in range(repeat):
+        figures: dict[str, float] = {}
+        for way, code in (("bulk_load", REPO), ("ref", old_code), ("new", REPO)):
+            env = {**os.environ, "KB_ROOT": str(root), "KB_STATE_DIR": str(work / f"state-{way}")}
+            args = (
+                [*_python(BULK_LOAD), str(root)]
+                if way == "bulk_load"
+                else [sys.executable, "-m", "kb", "build", "--force"]
+            )
+            wall, rss = _run(args, env, root, code=code)
+            figures |= {
+                f"{way}_cpu_s": round(CPU["last"], 2),
+                f"{way}_wall_s": round(wall, 2),
+                f"{way}_peak_mb": rss // 1024,
+            }
+        for way in ("ref", "new"):
+            figures[f"{way}_cpu_ratio"] = round(figures[f"{way}_cpu_s"] / figures["bulk_load_cpu_s"], 3)
+            figures[f"{way}_rss_ratio"] = round(figures[f"{way}_peak_mb"] / figures["bulk_load_peak_mb"], 2)
+        _log(f"{size}: round {number + 1}: {figures}")
+        rounds.append(figures)
+    return {"size": size, "ref": ref, "rounds": rounds}
 
 
 def _result_keys(path: Path) -> list[tuple[str, str, str, str]]:
@@ -407,9 +445,10 @@ def main() -> None:
         "mode",
         nargs="?",
         default="sizes",
-        choices=["sizes", "shipped", "load", "report", "compare"],
+        choices=["sizes", "shipped", "load", "report", "compare", "compare-build"],
         help="what to measure (report: every part at each size, judged against the targets in docs/bench-report.md; "
-        "compare: every named query as --ref had it against this checkout's, interleaved on one store)",
+        "compare: every named query as --ref had it against this checkout's, interleaved on one store; "
+        "compare-build: kb build of --ref, of this checkout and pyoxigraph's bulk load, interleaved)",
     )
     parser.add_argument("--sizes", default="1000,10000", help="measures per synthetic KB, comma-separated")
     parser.add_argument("--repeat", type=int, default=3, help="runs per median")
@@ -418,7 +457,7 @@ def main() -> None:
     parser.add_argument(
         "--parts", default=",".join(PARTS), help=f"what to measure, comma-separated from {','.join(PARTS)}"
     )
-    parser.add_argument("--ref", default="main", help="compare: the git ref whose query texts are the baseline")
+    parser.add_argument("--ref", default="main", help="compare, compare-build: the git ref whose code is the baseline")
     parser.add_argument("--queries", default="", help="compare: only these named queries, comma-separated")
     parser.add_argument(
         "--work", default="", help="compare: a folder to keep the synthetic KB and its store in, reused when built"
@@ -434,6 +473,10 @@ def main() -> None:
             only = tuple(filter(None, args.queries.split(",")))
             reuse = Path(args.work) if args.work else None
             print(json.dumps(compare_queries(size, args.ref, args.repeat, only, reuse), indent=1), flush=True)
+        return
+    if args.mode == "compare-build":
+        for size in (int(s) for s in args.sizes.split(",")):
+            print(json.dumps(compare_builds(size, args.ref, args.repeat), indent=1), flush=True)
         return
     if args.mode == "shipped":
         print(json.dumps(bench_shipped(max(args.repeat, 5)), indent=1))

@@ -45,80 +45,6 @@ STATUS_CONCEPTS: dict[Status, str] = {
 _GRAPH = ox.NamedNode(DERIVED_GRAPH)
 
 
-_IRI_PREDICATES = tuple(
-    CQ + local
-    for local in (
-        "appliesTo",
-        "ends",
-        "replaces",
-        "amends",
-        "restates",
-        "implements",
-        "repealsInconsistentWith",
-        "leavesUnaffected",
-        "coversPlace",
-        "within",
-    )
-)
-_DATE_PREDICATES = tuple(
-    CQ + local for local in ("announced", "inForceFrom", "inForceUntil", "attestedInForce", "coversFrom", "coversUntil")
-)
-
-
-class Facts:
-    """The curated statements the derivation reads, per predicate as (subject IRI, value) pairs, read from a store.
-
-    A value is what the derivation makes of the object: an IRI ("" for a blank node or literal, which never names a
-    measure or place), a day (None for anything but a well-typed xsd:date: an ill-typed date is the validator's
-    finding, not a period). Of rdf:type only the measures and sources are read. Each IRI is kept once, however many
-    statements name it, so that the facts of a million measures fit in memory.
-    """
-
-    CLASSES = (CQ + "Measure", CQ + "Source")  # the only objects of rdf:type read
-
-    def __init__(self) -> None:
-        self.iris: dict[str, list[tuple[str, str]]] = {p: [] for p in _IRI_PREDICATES}
-        self.days: dict[str, list[tuple[str, date | None]]] = {p: [] for p in _DATE_PREDICATES}
-        self.typed: dict[str, list[str]] = {c: [] for c in self.CLASSES}
-
-    @classmethod
-    def of_store(cls, store: ox.Store) -> Facts:
-        """The facts of a filled store (the build's, after loading the files; validation's in-memory one), never the
-        derived graph's own. One SELECT per predicate: a solution decodes only the two terms asked for, which costs
-        a third of reading the whole quads."""
-        facts = cls()
-        names: dict[str, str] = {}
-        days: dict[str, date | None] = {}
-
-        def rows(pattern: str, select: str = "?o", test: str = "") -> ox.QuerySolutions:
-            # only two columns: decoding the graph of every row as well would double the cost
-            where = f"GRAPH ?g {{ {pattern} }} FILTER(?g != <{DERIVED_GRAPH}> && isIRI(?s){test})"
-            return cast(ox.QuerySolutions, store.query(f"SELECT ?s {select} {{ {where} }}"))
-
-        for predicate, iris in facts.iris.items():
-            for subject, value in rows(f"?s <{predicate}> ?o"):
-                text = value.value if isinstance(value, ox.NamedNode) else ""
-                iris.append((names.setdefault(subject.value, subject.value), names.setdefault(text, text)))
-        for predicate, dated in facts.days.items():
-            # only xsd:date values: a day of another type is no day (a None would be dropped by `gather` too)
-            for subject, value in rows(f"?s <{predicate}> ?o", "(STR(?o) AS ?d)", f" && DATATYPE(?o) = <{XSD_DATE}>"):
-                lexical = value.value
-                if lexical not in days:
-                    days[lexical] = _day(lexical)
-                dated.append((names.setdefault(subject.value, subject.value), days[lexical]))
-        for kind, subjects in facts.typed.items():
-            for subject, _ in rows(f"?s <{RDF_TYPE}> <{kind}> BIND(0 AS ?o)"):
-                subjects.append(names.setdefault(subject.value, subject.value))
-        return facts
-
-
-def _day(lexical: str) -> date | None:
-    try:
-        return date.fromisoformat(lexical) if lexical else None
-    except ValueError:
-        return None
-
-
 _DATE_PROPERTIES = {
     "announced": "announced",
     "from": "inForceFrom",
@@ -130,7 +56,7 @@ _EFFECTS = ("ends", "replaces", "amends", "restates", "implements")
 
 @dataclass
 class Inputs:
-    """What the rules of kb/periods.py take, gathered from the facts."""
+    """What the rules of kb/periods.py take, read from the curated facts."""
 
     measures: list[MeasureDates]
     links: list[Link]
@@ -143,24 +69,80 @@ class Inputs:
         return iter_periods(self.measures, self.links, self.repeals, self.unaffected, self.sources, self.within)
 
 
-def gather(facts: Facts) -> Inputs:
-    """The measures with their dates and places, the links, repeals and sources' periods, from the facts."""
-    iris = set(facts.typed[CQ + "Measure"])
-    places: dict[str, set[str]] = {iri: set() for iri in iris}
-    for s, o in facts.iris[CQ + "appliesTo"]:
-        if s in places and o:
-            places[s].add(o)
-    days: dict[str, dict[str, date]] = {iri: {} for iri in iris}
+def _day(lexical: str) -> date | None:
+    try:
+        return date.fromisoformat(lexical) if lexical else None
+    except ValueError:
+        return None
+
+
+def read_inputs(store: ox.Store) -> Inputs:
+    """The measures with their dates and places, the links, repeals and sources' periods, read from the curated
+    graphs of a filled store (the build's, after loading the files; validation's in-memory one), never from the
+    derived graph.
+
+    One SELECT per predicate, each solution taken straight into what the rules need (no list of every statement in
+    between): a solution decodes only the two terms asked for, a third of the cost of whole quads. An object that is a
+    blank node or a literal is "" where an IRI is wanted (it never names a measure or place); a day is only a
+    well-typed xsd:date (an ill-typed date is the validator's finding, not a period). Each IRI is kept once, however
+    many statements name it, so that the inputs of a million measures fit in memory.
+    """
+    derived = any(graph == _GRAPH for graph in store.named_graphs())
+    outside = f"?g != <{DERIVED_GRAPH}> && " if derived else ""  # no derived graph yet (the build): no test per row
+    names: dict[str, str] = {}
+    days_of: dict[str, date | None] = {}
+
+    def rows(pattern: str, select: str = "?o", test: str = "") -> ox.QuerySolutions:
+        # only two columns: decoding the graph of every row as well would double the cost
+        where = f"GRAPH ?g {{ {pattern} }} FILTER({outside}isIRI(?s){test})"
+        return cast(ox.QuerySolutions, store.query(f"SELECT ?s {select} {{ {where} }}"))
+
+    def iri_pairs(local: str) -> Iterator[tuple[str, str]]:
+        for subject, value in rows(f"?s <{CQ}{local}> ?o"):
+            text = value.value if isinstance(value, ox.NamedNode) else ""
+            yield names.setdefault(subject.value, subject.value), names.setdefault(text, text)
+
+    def day_pairs(local: str) -> Iterator[tuple[str, date | None]]:
+        # only xsd:date values: a day of another type is no day
+        for subject, value in rows(f"?s <{CQ}{local}> ?o", "(STR(?o) AS ?d)", f" && DATATYPE(?o) = <{XSD_DATE}>"):
+            lexical = value.value
+            if lexical not in days_of:
+                days_of[lexical] = _day(lexical)
+            yield names.setdefault(subject.value, subject.value), days_of[lexical]
+
+    def typed(kind: str) -> list[str]:
+        return [names.setdefault(s.value, s.value) for s, _ in rows(f"?s <{RDF_TYPE}> <{CQ}{kind}> BIND(0 AS ?o)")]
+
+    iris = set(typed("Measure"))
+    places: dict[str, set[str]] = {}  # only for the measures that have some, like the days
+    for s, o in iri_pairs("appliesTo"):
+        if o and s in iris:
+            places.setdefault(s, set()).add(o)
+    links = [Link(s, effect, o) for effect in _EFFECTS for s, o in iri_pairs(effect) if s in iris and o in iris]
+    repeals = [Repeal(s, o) for s, o in iri_pairs("repealsInconsistentWith") if s in iris]
+    unaffected = [(s, o) for s, o in iri_pairs("leavesUnaffected") if s in iris]
+    covered: dict[str, set[str]] = {}
+    for s, o in iri_pairs("coversPlace"):
+        covered.setdefault(s, set()).add(o)
+    within: dict[str, list[str]] = {}
+    for s, o in iri_pairs("within"):
+        within.setdefault(s, []).append(o)
+    days: dict[str, dict[str, date]] = {}
     for key, local in _DATE_PROPERTIES.items():
-        for s, day in facts.days[CQ + local]:
-            found = days.get(s)
-            if found is not None and day is not None and (key not in found or day < found[key]):
-                found[key] = day
+        for s, day in day_pairs(local):
+            if day is not None and s in iris:
+                found = days.setdefault(s, {})
+                if key not in found or day < found[key]:
+                    found[key] = day
+    starts = dict(day_pairs("coversFrom"))  # a source stating two: the last one read, as before
+    ends = dict(day_pairs("coversUntil"))
+    sources = sorted(typed("Source"))
     shared: dict[frozenset[str], frozenset[str]] = {}  # measures share a few sets of places: one object per set
     measures = []
+    none: dict[str, date] = {}
     for iri in sorted(iris):
-        where = frozenset(places.pop(iri))
-        known = days.pop(iri)
+        where = frozenset(places.pop(iri, ()))
+        known = days.pop(iri, none)
         measures.append(
             MeasureDates(
                 iri,
@@ -171,29 +153,17 @@ def gather(facts: Facts) -> Inputs:
                 known.get("attested"),
             )
         )
-    links = [Link(s, effect, o) for effect in _EFFECTS for s, o in facts.iris[CQ + effect] if s in iris and o in iris]
-    repeals = [Repeal(s, o) for s, o in facts.iris[CQ + "repealsInconsistentWith"] if s in iris]
-    unaffected = [(s, o) for s, o in facts.iris[CQ + "leavesUnaffected"] if s in iris]
-    starts = dict(facts.days[CQ + "coversFrom"])
-    ends = dict(facts.days[CQ + "coversUntil"])
-    covered: dict[str, set[str]] = {}
-    for s, o in facts.iris[CQ + "coversPlace"]:
-        covered.setdefault(s, set()).add(o)
-    sources = sorted(facts.typed[CQ + "Source"])
     periods_of_sources = [
         SourcePeriod(iri, starts[iri], ends[iri], frozenset(covered.get(iri, ())))  # type: ignore[arg-type]
         for iri in sources
         if starts.get(iri) is not None and ends.get(iri) is not None
     ]
-    within: dict[str, list[str]] = {}
-    for s, o in facts.iris[CQ + "within"]:
-        within.setdefault(s, []).append(o)
     return Inputs(measures, links, repeals, unaffected, periods_of_sources, within)
 
 
-def compute_periods(source: ox.Store | Facts) -> tuple[list[Period], list[Window]]:
-    """Derive every measure's period and the coverage windows from the curated facts (of a store, or collected)."""
-    inputs = gather(source if isinstance(source, Facts) else Facts.of_store(source))
+def compute_periods(store: ox.Store) -> tuple[list[Period], list[Window]]:
+    """Derive every measure's period and the coverage windows from the curated facts of a store."""
+    inputs = read_inputs(store)
     return list(inputs.periods()), coverage_windows(inputs.sources)
 
 
@@ -255,12 +225,12 @@ def period_lines(periods: Iterable[Period], windows: list[Window]) -> Iterator[s
 CHUNK_LINES = 25_000  # lines of derived N-Triples per bulk load: memory holds one chunk (~1 kB a line in the loader)
 
 
-def derive(store: ox.Store, facts: Facts | None = None) -> int:
-    """Replace the derived graph in `store` with periods computed from `facts` (else from the store); triples written.
+def derive(store: ox.Store) -> int:
+    """Replace the derived graph in `store` with periods computed from its curated facts; triples written.
 
     The IRIs written come from the store's own quads (already checked by its parser), so the text is loaded without
     validating them again (`lenient`)."""
-    inputs = gather(facts if facts is not None else Facts.of_store(store))  # the facts are dropped once gathered
+    inputs = read_inputs(store)
     if any(graph == _GRAPH for graph in store.named_graphs()):
         store.remove_graph(_GRAPH)
     written = 0

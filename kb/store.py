@@ -238,6 +238,9 @@ def _build_locked(project: Project, progress: Progress | None) -> BuildResult:
             for subject, block in blocks.items():
                 subject_index.setdefault(subject, []).append([name, block.start, block.end])
         triples = len(store)  # the curated quads, before the derived graph joins them
+        # The location index is complete once the files are in: written now, it is not held through the derivation.
+        _write_json_atomic(fresh / INDEX, subject_index)
+        subject_index.clear()
         if progress:
             progress("derived effective periods", len(paths), len(paths))
         derive(store)  # a graph of its own, from the curated quads just loaded
@@ -246,7 +249,6 @@ def _build_locked(project: Project, progress: Progress | None) -> BuildResult:
         write_summary(store, fresh)  # the summary queries' answers, kept in the snapshot (kb/query/summary.py)
         write_search_index(store, fresh)  # `search`'s folded labels and quotes, kept beside them (kb/query/search.py)
         store = None
-        _write_json_atomic(fresh / INDEX, subject_index)
         _write_json_atomic(fresh / MANIFEST, {"format": STORE_FORMAT, "files": prints, "triples": triples})
         os.chmod(fresh, 0o777 & ~current_umask())  # mkdtemp makes it 0o700: readable like any folder
         _publish(state, fresh, lock_timeout())
