@@ -39,7 +39,7 @@ from .project import Project
 from .query.search import write_search_index
 from .query.summary import write_summary
 
-STORE_FORMAT = 3  # 3: the location index lists every file that describes a subject
+STORE_FORMAT = 4  # 3: the location index lists every file that describes a subject; 4: the kept answers (search.txt)
 Progress = Callable[[str, int, int], None]
 LINK = "store"  # the symlink naming the published folder
 PREFIX = "store."  # published, superseded and half-written folders: store.XXXXXXXX
