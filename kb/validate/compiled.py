@@ -348,6 +348,9 @@ class Evaluator:
         self._bad: dict[tuple[Node, tuple[tuple[ox.NamedNode, bool], ...]], list[Term]] = {}
         self._checked: set[Node] = set()
         self._patterns: dict[Node, re.Pattern[str]] = {}
+        self._tops = set(top_level_shapes(shapes))
+        # a top-level shape → its targets and results (None: not evaluated here, or being evaluated)
+        self._top: dict[Node, tuple[Targets, list[Result]] | None] = {}
 
     # -- reading a shape
 
@@ -559,12 +562,55 @@ class Evaluator:
                     scope = target if single is None else ""
                     yield f"PREFIX xsd: <{_XSD}> SELECT DISTINCT ?f WHERE {{ {scope} {body} }}"
 
+    def top_results(self, top: Node) -> list[Result]:
+        """A top-level shape's results over its focus nodes, evaluated once (Unsupported: left to the reference)."""
+        if top in self._top:
+            known = self._top[top]
+            if known is None:
+                raise Unsupported("a shape evaluated inside its own evaluation")
+            return known[1]
+        self._top[top] = None  # while it is evaluated: a shape met again inside is judged node by node
+        shapes = self.shapes
+        if isinstance(top, ox.NamedNode) and any(
+            t.value in (PREFIXES["rdfs"] + "Class", PREFIXES["owl"] + "Class") for t in shapes.objects(top, RDF_TYPE)
+        ):
+            raise Unsupported("an implicit class target")
+        self.check(top)
+        targets = Targets(shapes, top, self.data)
+        found = list(_top_results(self, top, targets))
+        self._top[top] = (targets, found)
+        return found
+
+    def _failing(self, shape: Node) -> tuple[Targets, set[Term]] | None:
+        """For a top-level shape evaluated set-at-a-time: its targets and the focus nodes with a result."""
+        if shape not in self._tops:
+            return None
+        if shape not in self._top:
+            try:
+                self.top_results(shape)
+            except Unsupported:
+                return None
+        known = self._top[shape]
+        if known is None:
+            return None
+        failing = getattr(known[0], "failing", None)
+        if failing is None:
+            failing = known[0].failing = {r.focus for r in known[1]}  # type: ignore[attr-defined]
+        return known[0], failing
+
     def conforms(self, shape: Node, node: Term) -> bool:
+        """Whether a node conforms to a shape: for a focus node of a top-level shape, from that shape's results
+        (the same constraints evaluated set-at-a-time), else by evaluating the shape on the node."""
         if isinstance(node, ox.Literal):
             return not any(True for _ in self.plan(shape).results(node))
         known = self._conforms.get((shape, node))
         if known is None:
-            known = self._conforms[(shape, node)] = not any(True for _ in self.plan(shape).results(node))
+            evaluated = self._failing(shape)
+            if evaluated is not None and node in evaluated[0]:
+                known = node not in evaluated[1]
+            else:
+                known = not any(True for _ in self.plan(shape).results(node))
+            self._conforms[(shape, node)] = known
         return known
 
     def _check(self, shape: Node, param: ox.NamedNode, rule: Term) -> Check | None:
@@ -902,17 +948,7 @@ def evaluate(store: ox.Store, shapes_file: Path) -> Outcome:
     unsupported: list[Node] = []
     for top in top_level_shapes(shapes):
         try:
-            if (
-                isinstance(top, ox.NamedNode)
-                and shapes.objects(top, RDF_TYPE)
-                and any(
-                    t.value in (PREFIXES["rdfs"] + "Class", PREFIXES["owl"] + "Class")
-                    for t in shapes.objects(top, RDF_TYPE)
-                )
-            ):
-                raise Unsupported("an implicit class target")
-            evaluator.check(top)
-            found = list(_top_results(evaluator, top, Targets(shapes, top, data)))
+            found = evaluator.top_results(top)
         except Unsupported:
             unsupported.append(top)
             continue
