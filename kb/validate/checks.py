@@ -236,6 +236,12 @@ MIN_QUOTE_CHARS = 4
 SUSPECT_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+def too_short_for_evidence(quote: str) -> bool:
+    """A quote with fewer than MIN_QUOTE_CHARS characters besides spaces, or without a letter or digit."""
+    compact = re.sub(r"\s", "", quote)
+    return len(compact) < MIN_QUOTE_CHARS or not any(unicodedata.category(c)[0] in "LN" for c in compact)
+
+
 def _bad_characters(text: str, one_line: bool) -> list[str]:
     if SUSPECT_CHARACTER.search(text) is None:
         return []
@@ -270,23 +276,21 @@ def literal_findings(files: Iterable[FileTriples], locator: Locator) -> list[Fin
                         "control-character",
                     )
                 )
-            if predicate == _QUOTE:
-                compact = re.sub(r"\s", "", literal.value)
-                if len(compact) < MIN_QUOTE_CHARS or not any(unicodedata.category(c)[0] in "LN" for c in compact):
-                    findings.append(
-                        Finding(
-                            parsed.name,
-                            locator.line(parsed.name, subject, predicate),
-                            "violation",
-                            display(subject),
-                            "cq:quote",
-                            f"quote too short to be evidence: «{literal.value}» (at least {MIN_QUOTE_CHARS} "
-                            "characters without spaces, with a letter or digit)",
-                            f"引文过短，不足以作为证据（去除空白后至少 {MIN_QUOTE_CHARS} 个字符，且含文字或数字）",
-                            "quote the sentence or clause of the article that states the fact",
-                            "short-quote",
-                        )
+            if predicate == _QUOTE and too_short_for_evidence(literal.value):
+                findings.append(
+                    Finding(
+                        parsed.name,
+                        locator.line(parsed.name, subject, predicate),
+                        "violation",
+                        display(subject),
+                        "cq:quote",
+                        f"quote too short to be evidence: «{literal.value}» (at least {MIN_QUOTE_CHARS} "
+                        "characters without spaces, with a letter or digit)",
+                        f"引文过短，不足以作为证据（去除空白后至少 {MIN_QUOTE_CHARS} 个字符，且含文字或数字）",
+                        "quote the sentence or clause of the article that states the fact",
+                        "short-quote",
                     )
+                )
     return findings
 
 

@@ -27,6 +27,7 @@ from .checks import (
     _described_in,
     _namespace_of,
     _vocabulary_classes,
+    too_short_for_evidence,
 )
 from .places import IndexedFiles
 
@@ -168,19 +169,24 @@ class StoreCandidates:
         return self._subsets(names, quads())
 
     def literals(self, names: list[str]) -> list[FileSubset]:
-        """Literals with a control or bidirectional character, and every quote (literal_findings' rule)."""
+        """Literals with a control or bidirectional character, and every quote (literal_findings' rule), or only the
+        quotes too short to be evidence when the distinct objects are known."""
         graphs = [self.files.graph(name) for name in names]
         quote = ox.NamedNode(_QUOTE)
 
         def quads() -> Iterator[ox.Quad]:
-            for graph in graphs:
-                yield from self._pattern(None, quote, None, graph)
             if self._objects is not None and self._objects.covers(graphs):
+                # from the distinct literals: those with a suspect character, and those too short to be a quote
+                # (a quote that is neither cannot be reported, whatever its predicate)
                 wanted = set(graphs)
                 for graph, term in self._objects.pairs:
-                    if graph in wanted and isinstance(term, ox.Literal) and SUSPECT_CHARACTER.search(term.value):
+                    if graph not in wanted or not isinstance(term, ox.Literal):
+                        continue
+                    if SUSPECT_CHARACTER.search(term.value) or too_short_for_evidence(term.value):
                         yield from self._pattern(None, None, term, graph)
                 return
+            for graph in graphs:
+                yield from self._pattern(None, quote, None, graph)
             rows = self.store.query(
                 f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {_values(graphs)} }} GRAPH ?g {{ ?s ?p ?o }} "
                 f'FILTER(isLiteral(?o) && REGEX(STR(?o), "{_SUSPECT_TEXT}")) }}'
