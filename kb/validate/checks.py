@@ -236,6 +236,20 @@ MIN_QUOTE_CHARS = 4
 SUSPECT_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+def _short_quote(place: tuple[str, int], subject: str, quote: str) -> Finding:
+    return Finding(
+        *place,
+        "violation",
+        subject,
+        "cq:quote",
+        f"quote too short to be evidence: «{quote}» (at least {MIN_QUOTE_CHARS} characters without spaces, with a "
+        "letter or digit)",
+        f"引文过短，不足以作为证据（去除空白后至少 {MIN_QUOTE_CHARS} 个字符，且含文字或数字）",
+        "quote the sentence or clause of the article that states the fact",
+        "short-quote",
+    )
+
+
 def too_short_for_evidence(quote: str) -> bool:
     """A quote with fewer than MIN_QUOTE_CHARS characters besides spaces, or without a letter or digit."""
     compact = re.sub(r"\s", "", quote)
@@ -277,20 +291,8 @@ def literal_findings(files: Iterable[FileTriples], locator: Locator) -> list[Fin
                     )
                 )
             if predicate == _QUOTE and too_short_for_evidence(literal.value):
-                findings.append(
-                    Finding(
-                        parsed.name,
-                        locator.line(parsed.name, subject, predicate),
-                        "violation",
-                        display(subject),
-                        "cq:quote",
-                        f"quote too short to be evidence: «{literal.value}» (at least {MIN_QUOTE_CHARS} "
-                        "characters without spaces, with a letter or digit)",
-                        f"引文过短，不足以作为证据（去除空白后至少 {MIN_QUOTE_CHARS} 个字符，且含文字或数字）",
-                        "quote the sentence or clause of the article that states the fact",
-                        "short-quote",
-                    )
-                )
+                place = (parsed.name, locator.line(parsed.name, subject, predicate))
+                findings.append(_short_quote(place, display(subject), literal.value))
     return findings
 
 
