@@ -231,7 +231,34 @@ _QUOTE = PREFIXES["cq"] + "quote"
 MIN_QUOTE_CHARS = 4
 
 
+# A character _bad_characters may object to: Unicode's Cc category is exactly U+0000-U+001F and U+007F-U+009F; the
+# bidirectional controls. A text without one (nearly every text) is passed without a look at each character.
+SUSPECT_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _short_quote(place: tuple[str, int], subject: str, quote: str) -> Finding:
+    return Finding(
+        *place,
+        "violation",
+        subject,
+        "cq:quote",
+        f"quote too short to be evidence: «{quote}» (at least {MIN_QUOTE_CHARS} characters without spaces, with a "
+        "letter or digit)",
+        f"引文过短，不足以作为证据（去除空白后至少 {MIN_QUOTE_CHARS} 个字符，且含文字或数字）",
+        "quote the sentence or clause of the article that states the fact",
+        "short-quote",
+    )
+
+
+def too_short_for_evidence(quote: str) -> bool:
+    """A quote with fewer than MIN_QUOTE_CHARS characters besides spaces, or without a letter or digit."""
+    compact = re.sub(r"\s", "", quote)
+    return len(compact) < MIN_QUOTE_CHARS or not any(unicodedata.category(c)[0] in "LN" for c in compact)
+
+
 def _bad_characters(text: str, one_line: bool) -> list[str]:
+    if SUSPECT_CHARACTER.search(text) is None:
+        return []
     allowed = "" if one_line else "\t\n\r"
     return sorted({c for c in text if (unicodedata.category(c) == "Cc" and c not in allowed) or c in _BIDI_CONTROLS})
 
@@ -263,23 +290,9 @@ def literal_findings(files: Iterable[FileTriples], locator: Locator) -> list[Fin
                         "control-character",
                     )
                 )
-            if predicate == _QUOTE:
-                compact = re.sub(r"\s", "", literal.value)
-                if len(compact) < MIN_QUOTE_CHARS or not any(unicodedata.category(c)[0] in "LN" for c in compact):
-                    findings.append(
-                        Finding(
-                            parsed.name,
-                            locator.line(parsed.name, subject, predicate),
-                            "violation",
-                            display(subject),
-                            "cq:quote",
-                            f"quote too short to be evidence: «{literal.value}» (at least {MIN_QUOTE_CHARS} "
-                            "characters without spaces, with a letter or digit)",
-                            f"引文过短，不足以作为证据（去除空白后至少 {MIN_QUOTE_CHARS} 个字符，且含文字或数字）",
-                            "quote the sentence or clause of the article that states the fact",
-                            "short-quote",
-                        )
-                    )
+            if predicate == _QUOTE and too_short_for_evidence(literal.value):
+                place = (parsed.name, locator.line(parsed.name, subject, predicate))
+                findings.append(_short_quote(place, display(subject), literal.value))
     return findings
 
 
@@ -362,7 +375,11 @@ def vocabulary_findings(files: Iterable[FileTriples], declared: set[str], locato
     return findings
 
 
-def query_findings(store: ox.Store, locator: Locator) -> list[Finding]:
+def query_findings(
+    store: ox.Store, locator: Locator, objects: Iterable[tuple[str, object]] | None = None
+) -> list[Finding]:
+    """The *-violation checks' rows as findings; `objects` (prefilter.GraphObjects' pairs), when given, narrows
+    ill-typed-literal-violation's scan to the values it rejects (onepass.ill_typed_from_objects)."""
     findings = []
     for check in named_queries(CHECKS_DIR, "check").values():
         path = check.path
@@ -373,8 +390,13 @@ def query_findings(store: ox.Store, locator: Locator) -> list[Finding]:
         elif path.stem in onepass.ROWS:  # the same rows, computed in one pass (onepass.py)
             records = list(onepass.ROWS[path.stem](store))
         elif path.stem == "ill-typed-literal-violation":
-            result = run_query(store, onepass.curated_graphs_only(path.read_text("utf-8"), store))
-            records = [dict(zip(result.variables, row, strict=True)) for row in result.rows]
+            text = path.read_text("utf-8")
+            narrowed = None if objects is None else onepass.ill_typed_from_objects(text, store, objects)
+            if narrowed == "":
+                records = []
+            else:
+                result = run_query(store, narrowed or onepass.curated_graphs_only(text, store))
+                records = [dict(zip(result.variables, row, strict=True)) for row in result.rows]
         else:
             result = run_query(store, path.read_text("utf-8"))
             records = [dict(zip(result.variables, row, strict=True)) for row in result.rows]

@@ -84,6 +84,21 @@ _COMPONENTS = {
         ("qualifiedValueShape", "QualifiedMinCount"),
     )
 }
+# SPARQL conditions on a value ?v that hold only for values passing the check (bad_values asks the store for the
+# distinct values that fail them, then checks those in Python): the node kinds exactly; of the datatypes, the two
+# whose test does not depend on rdflib's reading of the lexical form (a language-tagged string, a plain string)
+_FINE_NODE_KIND = {
+    sh("IRI"): "isIRI(?v)",
+    sh("BlankNode"): "isBlank(?v)",
+    sh("Literal"): "isLiteral(?v)",
+    sh("BlankNodeOrIRI"): "(isBlank(?v) || isIRI(?v))",
+    sh("BlankNodeOrLiteral"): "(isBlank(?v) || isLiteral(?v))",
+    sh("IRIOrLiteral"): "(isIRI(?v) || isLiteral(?v))",
+}
+_FINE_DATATYPE = {
+    _RDF + "langString": '(isLiteral(?v) && LANG(?v) != "")',
+    _XSD + "string": f'(isLiteral(?v) && LANG(?v) = "" && DATATYPE(?v) = <{_XSD}string>)',
+}
 _NODE_KINDS = {
     sh("IRI"): (ox.NamedNode,),
     sh("BlankNode"): (ox.BlankNode,),
@@ -333,6 +348,9 @@ class Evaluator:
         self._bad: dict[tuple[Node, tuple[tuple[ox.NamedNode, bool], ...]], list[Term]] = {}
         self._checked: set[Node] = set()
         self._patterns: dict[Node, re.Pattern[str]] = {}
+        self._tops = set(top_level_shapes(shapes))
+        # a top-level shape → its targets and results (None: not evaluated here, or being evaluated)
+        self._top: dict[Node, tuple[Targets, list[Result]] | None] = {}
 
     # -- reading a shape
 
@@ -452,13 +470,25 @@ class Evaluator:
         self, plan: Plan, predicates: list[tuple[ox.NamedNode, bool]], tests: list, targets: Targets
     ) -> list[Term]:
         """The values of the path (the data's own terms) that fail one of the value checks: each distinct value in
-        the store checked once, or, for a path with very many, those of the focus nodes."""
+        the store checked once, or, for a path with very many, those of the focus nodes. When every check can be
+        pre-judged by the store (a class, a node kind, sh:in, a tagged or plain string: their `suspect` pattern),
+        only the distinct values it keeps as possibly failing are checked (a value passing the pattern passes the
+        check, so the result is the same)."""
         data = self.data
         key: tuple[Node, tuple[tuple[ox.NamedNode, bool], ...]] | None = (plan.shape, tuple(predicates))
         if key in self._bad:
             return self._bad[key]
-        if all(data.distinct_count(p, inverse) <= _MAX_DISTINCT for p, inverse in predicates):
-            values: Iterable[Term] = dict.fromkeys(v for p, i in predicates for v in data.distinct_values(p, i))
+        values: Iterable[Term]
+        suspects = [getattr(check, "suspect", None) for _, check in plan.checks]
+        suspects = [s for s in suspects if s]
+        if len(suspects) == len(tests):  # the store lists the values that may fail a test; each is checked below
+            distinct = f"{{ SELECT DISTINCT ?v WHERE {{ ?s {_sparql_path(predicates)} ?v }} }}"
+            found: dict[Term, None] = {}
+            for suspect in suspects:
+                found.update((row["v"], None) for row in data.select(f"SELECT ?v WHERE {{ {distinct} {suspect} }}"))
+            values = sorted(found, key=str)
+        elif all(data.distinct_count(p, inverse) <= _MAX_DISTINCT for p, inverse in predicates):
+            values = dict.fromkeys(v for p, i in predicates for v in data.distinct_values(p, i))
         else:
             query = f"SELECT DISTINCT ?v WHERE {{ {targets.pattern} ?f {_sparql_path(predicates)} ?v }}"
             values = [row["v"] for row in data.select(query)]
@@ -532,21 +562,66 @@ class Evaluator:
                     scope = target if single is None else ""
                     yield f"PREFIX xsd: <{_XSD}> SELECT DISTINCT ?f WHERE {{ {scope} {body} }}"
 
+    def top_results(self, top: Node) -> list[Result]:
+        """A top-level shape's results over its focus nodes, evaluated once (Unsupported: left to the reference)."""
+        if top in self._top:
+            known = self._top[top]
+            if known is None:
+                raise Unsupported("a shape evaluated inside its own evaluation")
+            return known[1]
+        self._top[top] = None  # while it is evaluated: a shape met again inside is judged node by node
+        shapes = self.shapes
+        if isinstance(top, ox.NamedNode) and any(
+            t.value in (PREFIXES["rdfs"] + "Class", PREFIXES["owl"] + "Class") for t in shapes.objects(top, RDF_TYPE)
+        ):
+            raise Unsupported("an implicit class target")
+        self.check(top)
+        targets = Targets(shapes, top, self.data)
+        found = list(_top_results(self, top, targets))
+        self._top[top] = (targets, found)
+        return found
+
+    def _failing(self, shape: Node) -> tuple[Targets, set[Term]] | None:
+        """For a top-level shape evaluated set-at-a-time: its targets and the focus nodes with a result."""
+        if shape not in self._tops:
+            return None
+        if shape not in self._top:
+            try:
+                self.top_results(shape)
+            except Unsupported:
+                return None
+        known = self._top[shape]
+        if known is None:
+            return None
+        failing = getattr(known[0], "failing", None)
+        if failing is None:
+            failing = known[0].failing = {r.focus for r in known[1]}  # type: ignore[attr-defined]
+        return known[0], failing
+
     def conforms(self, shape: Node, node: Term) -> bool:
+        """Whether a node conforms to a shape: for a focus node of a top-level shape, from that shape's results
+        (the same constraints evaluated set-at-a-time), else by evaluating the shape on the node."""
         if isinstance(node, ox.Literal):
             return not any(True for _ in self.plan(shape).results(node))
         known = self._conforms.get((shape, node))
         if known is None:
-            known = self._conforms[(shape, node)] = not any(True for _ in self.plan(shape).results(node))
+            evaluated = self._failing(shape)
+            if evaluated is not None and node in evaluated[0]:
+                known = node not in evaluated[1]
+            else:
+                known = not any(True for _ in self.plan(shape).results(node))
+            self._conforms[(shape, node)] = known
         return known
 
     def _check(self, shape: Node, param: ox.NamedNode, rule: Term) -> Check | None:
         """One constraint as a function of (focus, values) → the values that break it (None: a result without one)."""
         name, data = param.value[len(_SH) :], self.data
 
-        def each(test: Callable[[Term], bool]) -> Check:
+        def each(test: Callable[[Term], bool], fine: str | None = None) -> Check:
             check: Check = lambda focus, values: [v for v in values if not test(v)]  # noqa: E731
             check.test = test  # type: ignore[attr-defined]  # a check of each value on its own
+            # SPARQL after a pattern binding ?v that keeps the values which may fail `test` (see bad_values)
+            check.suspect = None if fine is None else f"FILTER(!{fine})"  # type: ignore[attr-defined]
             return check
 
         if name in ("minCount", "maxCount", "qualifiedValueShape"):
@@ -564,12 +639,15 @@ class Evaluator:
             return lambda focus, values: [None] if len(values) > bound else []
         if name == "class":
             classes = data.subclasses(rule)  # type: ignore[arg-type]
-            return each(lambda v: not isinstance(v, ox.Literal) and any(t in classes for t in data.types(v)))
+            check = each(lambda v: not isinstance(v, ox.Literal) and any(t in classes for t in data.types(v)))
+            listed = " ".join(sorted(str(c) for c in classes))
+            check.suspect = f"MINUS {{ VALUES ?class {{ {listed} }} ?v a ?class }}"  # type: ignore[attr-defined]
+            return check
         if name == "datatype":
-            return each(lambda v: self._datatype_matches(v, rule.value))
+            return each(lambda v: self._datatype_matches(v, rule.value), _FINE_DATATYPE.get(rule.value))
         if name == "nodeKind":
             kinds = _NODE_KINDS[rule]  # type: ignore[index]
-            return each(lambda v: isinstance(v, kinds))
+            return each(lambda v: isinstance(v, kinds), _FINE_NODE_KIND[rule])  # type: ignore[index]
         if name == "pattern":
             pattern = self._pattern(shape, rule)
             return each(lambda v: not isinstance(v, ox.BlankNode) and pattern.search(v.value) is not None)
@@ -578,7 +656,8 @@ class Evaluator:
             return each(lambda v: shortest <= 0 or (not isinstance(v, ox.BlankNode) and len(v.value) >= shortest))
         if name == "in":
             members = set(self.shapes.items(rule))
-            return each(lambda v: v in members)
+            listed = " || ".join(f"sameTerm(?v, {m})" for m in sorted(members, key=str)) or "false"
+            return each(lambda v: v in members, f"({listed})")
         if name == "hasValue":
             return lambda focus, values: [] if rule in values else [None]
         if name == "languageIn":
@@ -869,17 +948,7 @@ def evaluate(store: ox.Store, shapes_file: Path) -> Outcome:
     unsupported: list[Node] = []
     for top in top_level_shapes(shapes):
         try:
-            if (
-                isinstance(top, ox.NamedNode)
-                and shapes.objects(top, RDF_TYPE)
-                and any(
-                    t.value in (PREFIXES["rdfs"] + "Class", PREFIXES["owl"] + "Class")
-                    for t in shapes.objects(top, RDF_TYPE)
-                )
-            ):
-                raise Unsupported("an implicit class target")
-            evaluator.check(top)
-            found = list(_top_results(evaluator, top, Targets(shapes, top, data)))
+            found = evaluator.top_results(top)
         except Unsupported:
             unsupported.append(top)
             continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import pyoxigraph as ox
 
@@ -189,6 +189,40 @@ def curated_graphs_only(text: str, store: ox.Store) -> str:
     graphs = " ".join(f"<{g.value}>" for g in store.named_graphs() if g.value != DERIVED_GRAPH)
     pattern = f"  VALUES ?g {{ {graphs or '<urn:kb:none>'} }} GRAPH ?g {{ ?subject ?property ?value }}\n"
     return text.replace(_EVERY_TRIPLE, pattern)
+
+
+_SAFE_LEXICAL = re.compile(r'[^"\\\x00-\x1f\x7f]*')  # a lexical form written in a query as it is
+
+
+def ill_typed_from_objects(text: str, store: ox.Store, objects: Iterable[tuple[str, object]]) -> str | None:
+    """ill-typed-literal-violation's query (`text`), its scan of every curated triple replaced by the values found
+    ill-typed among `objects` (the distinct (graph, object) pairs of the curated graphs, prefilter.GraphObjects):
+    the typed literals of the datatypes the query names are judged by the query's own expression, each once, and
+    only triples with a value it rejects are read. "" when none is rejected; None when the query cannot be
+    narrowed so (its text changed, or a lexical form that would need escaping in a query)."""
+    code = curated_graphs_only(text, store)
+    datatypes = re.search(r"FILTER\(\?datatype IN \(([^)]*)\)\)", text)
+    parsed = re.search(r"BIND\(IF\(\?datatype = .*? AS \?parsed\)", text, re.DOTALL)
+    pattern = "GRAPH ?g { ?subject ?property ?value }"
+    if datatypes is None or parsed is None or pattern not in code:
+        return None
+    names = {expand(name.strip()) or name.strip() for name in datatypes.group(1).split(",")}
+    candidates: dict[ox.Literal, None] = {}
+    for _graph, term in objects:
+        if isinstance(term, ox.Literal) and term.datatype.value in names:
+            if _SAFE_LEXICAL.fullmatch(term.value) is None:
+                return None
+            candidates[term] = None
+    if not candidates:
+        return ""
+    judged = (
+        f"SELECT ?value WHERE {{ VALUES ?value {{ {' '.join(str(c) for c in candidates)} }} "
+        f"BIND(DATATYPE(?value) AS ?datatype) {parsed.group(0)} FILTER(!BOUND(?parsed)) }}"
+    )
+    rejected = [row["value"] for row in select(store.query(judged, prefixes=PREFIXES))]
+    if not rejected:
+        return ""
+    return code.replace(pattern, f"VALUES ?value {{ {' '.join(str(v) for v in rejected)} }} {pattern}")
 
 
 ROWS: dict[str, Callable[[ox.Store], Rows]] = {

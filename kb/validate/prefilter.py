@@ -16,15 +16,18 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from ..derive import DERIVED_GRAPH
 from ..namespaces import PREFIXES, RDF_TYPE, STANDARD_NAMESPACES
 from ..query import select
 from .checks import (
     _LOCAL_NAMESPACES,
     _QUOTE,
     _VOCABULARY_PROPERTIES,
+    SUSPECT_CHARACTER,
     _described_in,
     _namespace_of,
     _vocabulary_classes,
+    too_short_for_evidence,
 )
 from .places import IndexedFiles
 
@@ -46,14 +49,31 @@ def _values(graphs: Iterable[str]) -> str:
     return " ".join(f"<{g}>" for g in graphs) or "<urn:kb:none>"
 
 
+class GraphObjects:
+    """Every distinct (graph, object) of the store's named graphs but the derived one, read once for the checks
+    that look for objects of one kind (IRIs, literals with a suspect character, typed literals): a scan without a
+    FILTER, which the store answers from its indexes, where a FILTER makes it decode every term of the scan (each
+    of those checks' own query was a full scan as dear as this one)."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self.graphs = {g.value for g in store.named_graphs() if g.value != DERIVED_GRAPH}
+        values = _values(sorted(self.graphs))
+        query = f"SELECT DISTINCT ?g ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+        self.pairs = [(row[0].value, row[1]) for row in store.query(query)]  # type: ignore[union-attr]
+
+    def covers(self, graphs: Iterable[str]) -> bool:
+        return all(g in self.graphs for g in graphs)
+
+
 class StoreCandidates:
     """What the per-file checks can report on in the named files of a built store, one query per kind of term."""
 
-    def __init__(self, files: IndexedFiles, names: list[str]) -> None:
+    def __init__(self, files: IndexedFiles, names: list[str], objects: GraphObjects | None = None) -> None:
         self.files = files
         self.store = files.store
         self.names = names
         self._graphs = {files.graph(name): name for name in names}
+        self._objects = objects if objects is not None and objects.covers(self._graphs) else None
         values = _values(self._graphs)
         rows = select(
             self.store.query(f"SELECT DISTINCT ?g ?p WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}")
@@ -64,12 +84,15 @@ class StoreCandidates:
         )
         self.classes = [(row["g"].value, row["o"]) for row in rows if isinstance(row["o"], ox.NamedNode)]
         # every IRI object, the local ones picked here (a STRSTARTS in the query costs more than the rows it saves)
-        rows = select(
-            self.store.query(
+        if self._objects is not None:
+            graphs = self._graphs
+            self.iri_objects = [(g, o) for g, o in self._objects.pairs if g in graphs and isinstance(o, ox.NamedNode)]
+        else:
+            query = (
                 f"SELECT DISTINCT ?g ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(isIRI(?o)) }}"
             )
-        )
-        self.iri_objects = [(row["g"].value, row["o"]) for row in rows]
+            rows = select(self.store.query(query))
+            self.iri_objects = [(row["g"].value, row["o"]) for row in rows]
         self.local_objects = [(g, o) for g, o in self.iri_objects if o.value.startswith(_LOCAL_NAMESPACES)]
 
     def _subsets(self, names: list[str], quads: Iterator[ox.Quad]) -> list[FileSubset]:
@@ -146,11 +169,22 @@ class StoreCandidates:
         return self._subsets(names, quads())
 
     def literals(self, names: list[str]) -> list[FileSubset]:
-        """Literals with a control or bidirectional character, and every quote (literal_findings' rule)."""
+        """Literals with a control or bidirectional character, and every quote (literal_findings' rule), or only the
+        quotes too short to be evidence when the distinct objects are known."""
         graphs = [self.files.graph(name) for name in names]
         quote = ox.NamedNode(_QUOTE)
 
         def quads() -> Iterator[ox.Quad]:
+            if self._objects is not None and self._objects.covers(graphs):
+                # from the distinct literals: those with a suspect character, and those too short to be a quote
+                # (a quote that is neither cannot be reported, whatever its predicate)
+                wanted = set(graphs)
+                for graph, term in self._objects.pairs:
+                    if graph not in wanted or not isinstance(term, ox.Literal):
+                        continue
+                    if SUSPECT_CHARACTER.search(term.value) or too_short_for_evidence(term.value):
+                        yield from self._pattern(None, None, term, graph)
+                return
             for graph in graphs:
                 yield from self._pattern(None, quote, None, graph)
             rows = self.store.query(

@@ -20,7 +20,7 @@ from .checks import (
     vocabulary_findings,
 )
 from .places import IndexedFiles, Locator, ParsedFiles, StoredFile
-from .prefilter import StoreCandidates
+from .prefilter import GraphObjects, StoreCandidates
 from .report import Finding, Report, printable_finding
 from .shacl import DEFAULT_ENGINE, shacl_findings
 
@@ -34,13 +34,18 @@ def _files(names: Sequence[str], files: ParsedFiles | IndexedFiles) -> list[File
 
 
 def _file_findings(
-    fact_files: list[str], checked: list[str], declared: set[str], locator: Locator, reference: ox.Store
+    fact_files: list[str],
+    checked: list[str],
+    declared: set[str],
+    locator: Locator,
+    reference: ox.Store,
+    objects: GraphObjects | None = None,
 ) -> list[Finding]:
     """The per-file checks: over the parsed files, or over what each can report on in the store (prefilter.py)."""
     files = locator.files
     own = {files.graph(n) for n in checked} if reference is not locator.store else set()
     if isinstance(files, IndexedFiles):
-        candidates = StoreCandidates(files, checked)
+        candidates = StoreCandidates(files, checked, objects)
         linked = candidates.references(fact_files) if reference is locator.store else _files(fact_files, locator.files)
         return (
             reference_findings(linked, locator, reference, own)
@@ -73,7 +78,10 @@ def run_checks(
     compared with come from it, without the graphs of the files being checked.
     """
     shacl, report_nt = shacl_findings(store, locator, project.shapes_file, focus, engine)
-    findings = shacl + evidence_findings(store, locator, project) + query_findings(store, locator)
+    # the curated graphs' distinct objects, read once for the checks that look for objects of one kind
+    objects = GraphObjects(store) if isinstance(locator.files, IndexedFiles) else None
+    findings = shacl + evidence_findings(store, locator, project)
+    findings += query_findings(store, locator, None if objects is None else objects.pairs)
     names = locator.files.names
     checked = names if report_files is None else [n for n in names if n in report_files]
     fact_files = [n for n in checked if not n.startswith("ontology/")]
@@ -81,7 +89,7 @@ def run_checks(
     own = {locator.files.graph(n) for n in checked} if reference is not store else set()
     terms = target_terms([reference, store] if reference is not store else [store], own)
     findings += target_group_findings(store, terms, locator)
-    findings += _file_findings(fact_files, checked, declared, locator, reference)
+    findings += _file_findings(fact_files, checked, declared, locator, reference, objects)
     findings = [printable_finding(f) for f in drop_shacl_duplicates(findings)]
     if report_files is not None:
         findings = [f for f in findings if f.file in report_files]

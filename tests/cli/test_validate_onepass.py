@@ -12,8 +12,15 @@ from kb.loader import Dataset, load_file, parse_turtle
 from kb.project import Project
 from kb.query import run_query
 from kb.validate.checks import CHECKS_DIR
-from kb.validate.onepass import ROWS, curated_graphs_only, duplicate_candidates, duplicate_conflict
+from kb.validate.onepass import (
+    ROWS,
+    curated_graphs_only,
+    duplicate_candidates,
+    duplicate_conflict,
+    ill_typed_from_objects,
+)
 from kb.validate.places import IndexedFiles
+from kb.validate.prefilter import GraphObjects
 
 # Siblings of one sentence: equal quotes, a quote inside another, the same quote in another source, a sibling
 # announced at two events, one announced where its sibling is (no row), a measure announced nowhere.
@@ -113,3 +120,25 @@ def test_ill_typed_literals_outside_the_derived_graph_are_all_of_them(mini_proje
     memory = ox.Store()
     memory.add(ox.Quad(ox.NamedNode("urn:x"), ox.NamedNode("urn:p"), ox.Literal("x", datatype=ox.NamedNode(_XSD_INT))))
     assert curated_graphs_only(text, memory) == text and len(_all_rows(memory, text)) == 1
+
+
+def test_ill_typed_literals_found_from_the_distinct_objects_are_the_querys_rows(mini_project: Project) -> None:
+    # an ill-typed literal of every datatype the query names, one used twice, beside valid ones of each
+    bad = samples.MEASURE.replace('"2022-11-09"^^xsd:date', '"2022-13-45"^^xsd:date').replace(
+        "cq:quote",
+        'cq:parameter [ a cq:Parameter ; cq:value "many"^^xsd:decimal ; cq:count "2.5"^^xsd:integer ;'
+        ' cq:rate "x1"^^xsd:double ; cq:flag "yes"^^xsd:boolean ; cq:at "2022-11-09T25:00:00"^^xsd:dateTime ;'
+        ' cq:other "many"^^xsd:decimal, 3, 2.5, 1e3, true, "2022-11-09T10:00:00"^^xsd:dateTime ] ;\n    cq:quote',
+    )
+    (mini_project.facts_dir / "bad.ttl").write_text(bad, encoding="utf-8")
+    store = kb_store.open_store(mini_project)
+    text = (CHECKS_DIR / "ill-typed-literal-violation.rq").read_text("utf-8")
+    expected = _all_rows(store, text)
+    assert len(expected) == 7, expected
+    narrowed = ill_typed_from_objects(text, store, GraphObjects(store).pairs)
+    assert narrowed and _all_rows(store, narrowed) == expected
+    # nothing ill-typed: no query at all; a lexical form that would need escaping: the query as it was
+    good = [("urn:g", ox.Literal("3", datatype=ox.NamedNode(_XSD_INT)))]
+    assert ill_typed_from_objects(text, store, good) == ""
+    quoted = [("urn:g", ox.Literal('3"', datatype=ox.NamedNode(_XSD_INT)))]
+    assert ill_typed_from_objects(text, store, quoted) is None

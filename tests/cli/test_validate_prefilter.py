@@ -38,6 +38,7 @@ PLANTED = {
     "bidi.ttl": _measure("b", '"daily area testing"', '"daily \\u202Etesting"'),
     "tab-in-label.ttl": _measure("l", '"daily area testing"', '"daily\\tarea testing"'),
     "short-quote.ttl": _measure("q", '"中心城区各区将实行一天一次的区域核酸检测"', '"核酸"'),
+    "no-letter-quote.ttl": _measure("n", '"中心城区各区将实行一天一次的区域核酸检测"', '"……、、。"'),
     "two-rules.ttl": _measure("2", "cat:testing", "cat:testingg").replace('"daily area testing"', '"daily\\u0000 x"'),
 }
 
