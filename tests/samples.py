@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import decimal
+import fcntl
+import os
 import re
 import shutil
 import subprocess
@@ -443,6 +445,37 @@ def chromium() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+# axe-core from the npm registry, kept in a cache folder outside the checkout ($KB_TEST_CACHE to move it)
+AXE_CACHE = Path(os.environ.get("KB_TEST_CACHE", Path.home() / ".cache" / "cq-covid-kb")) / "npm"
+
+
+def axe_core() -> Path:
+    """axe.min.js, installed with npm into AXE_CACHE the first time; skips (saying why) without npm or the registry.
+
+    Parallel test workers share the cache: the install runs under a lock, and a worker that waited finds it done.
+    """
+    script = AXE_CACHE / "node_modules" / "axe-core" / "axe.min.js"
+    if script.exists():
+        return script
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("npm is not installed, so axe-core cannot be fetched from the npm registry")
+    AXE_CACHE.mkdir(parents=True, exist_ok=True)
+    with (AXE_CACHE / "install.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not script.exists():
+            done = subprocess.run(
+                [npm, "install", "--prefix", str(AXE_CACHE), "--no-audit", "--no-fund", "axe-core@4"],
+                capture_output=True,
+                text=True,
+                timeout=180,
+            )
+            if done.returncode != 0 or not script.exists():
+                reason = done.stderr[-300:]
+                pytest.skip(f"the npm registry is unreachable, so axe-core could not be installed: {reason}")
+    return script
 
 
 # ---------------------------------------------------------------- where a failing record is written

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +14,7 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 from playwright.sync_api import Page, Route
-from samples import SAMPLE_TTL, copy_knowledge_base
+from samples import SAMPLE_TTL, axe_core, copy_knowledge_base
 
 from kb.cli import main
 from kb.release.revision import Checkout
@@ -25,7 +22,6 @@ from kb.serve import RunningServer, ServeConfig, create_server
 from kb.store import open_store, store_link
 
 CHROMIUM = Path("/usr/bin/chromium")
-AXE = Path(os.environ.get("KB_TEST_CACHE", Path.home() / ".cache" / "cq-covid-kb")) / "npm"
 MEASURE = "/id/measure/t-daily-testing"
 
 
@@ -163,21 +159,6 @@ def page(site: Path) -> Iterator[Page]:
         browser.close()
 
 
-def _axe() -> Path:
-    script = AXE / "node_modules" / "axe-core" / "axe.min.js"
-    if not script.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm is not installed, so axe-core cannot be fetched from the npm registry")
-        AXE.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            [npm, "install", "--prefix", str(AXE), "--no-audit", "--no-fund", "axe-core@4"], check=False
-        )
-        if done.returncode != 0 or not script.exists():
-            pytest.skip("the npm registry is unreachable, so axe-core could not be installed")
-    return script
-
-
 AXE_RUN = (
     "async () => (await axe.run(document, {resultTypes: ['violations']})).violations.map(v => v.id + ': ' + v.help)"
 )
@@ -200,7 +181,7 @@ def test_the_static_page_shows_the_thing_and_links_to_the_next(site: Path, page:
 def test_axe_finds_no_violations_and_nothing_is_fetched(site: Path, page: Page, path: str) -> None:
     _REQUESTS[id(page)].clear()
     page.goto((site / path).as_uri())
-    page.add_script_tag(path=str(_axe()))
+    page.add_script_tag(path=str(axe_core()))
     assert page.evaluate(AXE_RUN) == []
     assert [url for url in _REQUESTS[id(page)] if not url.startswith("file://")] == []
 

@@ -7,16 +7,14 @@ when the registry cannot be reached.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import pytest
 from click.testing import CliRunner
-from samples import PERIODS_TTL, ROOT, SAMPLE_TTL, XSS_TTL, chromium
+from samples import PERIODS_TTL, ROOT, SAMPLE_TTL, XSS_TTL, axe_core, chromium
 
 import kb.timeline.context
 from kb.cli import main
@@ -25,7 +23,6 @@ if TYPE_CHECKING:  # imported where the browser starts, so that collecting the t
     from playwright.sync_api import Browser, Dialog, Route, ViewportSize
 
 ARTIFACTS = ROOT / "test-artifacts"
-AXE_CACHE = Path(os.environ.get("KB_TEST_CACHE", Path.home() / ".cache" / "cq-covid-kb")) / "npm"
 
 
 @pytest.fixture(scope="module")
@@ -315,22 +312,7 @@ def test_period_bars_are_drawn_without_javascript(visit: OpenPage, periods_page:
 
 @pytest.fixture(scope="session")
 def axe_script() -> Path:
-    script = AXE_CACHE / "node_modules" / "axe-core" / "axe.min.js"
-    if script.exists():
-        return script
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("npm is not installed, so axe-core cannot be fetched from the npm registry")
-    AXE_CACHE.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [npm, "install", "--prefix", str(AXE_CACHE), "--no-audit", "--no-fund", "axe-core@4"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    if done.returncode != 0 or not script.exists():
-        pytest.skip(f"the npm registry is unreachable, so axe-core could not be installed: {done.stderr[-300:]}")
-    return script
+    return axe_core()
 
 
 AXE_RUN = (
@@ -524,12 +506,12 @@ def test_the_chart_has_scales_values_on_focus_and_a_legend_that_selects_areas(vi
     assert value.is_visible()
     shown_value = value.text_content() or ""
     iri = point.locator("circle").get_attribute("data-iri")
-    (row,) = [
-        r
-        for r in page.locator("#tl-statistics tbody tr").all()
-        if (r.get_attribute("id") or "") == point.get_attribute("href")[1:]
-    ]
-    assert shown_value.split(" · ")[0] in (row.text_content() or "") and iri
+    # the one table row the point links to (the ids read in one call, not a round trip per row)
+    rows = page.locator("#tl-statistics tbody tr")
+    href = point.get_attribute("href")
+    assert href is not None
+    (index,) = [n for n, id_ in enumerate(rows.evaluate_all("els => els.map(e => e.id)")) if id_ == href[1:]]
+    assert shown_value.split(" · ")[0] in (rows.nth(index).text_content() or "") and iri
     # the legend names each area with its colour; unticking one hides its series
     box = panels.nth(1).locator("input[data-series]").first
     series = panels.nth(1).locator(f".series[data-series='{box.get_attribute('data-series')}']")
