@@ -11,13 +11,14 @@ the search index) reads every span once and writes `days.txt` in the snapshot fo
 - then the blocks, one per place, sorted by span start: `from TAB until TAB unknown TAB measure` (days as
   YYYY-MM-DD, `until` empty for an open span, `unknown` 1 for a span of state cq:StatusUnknown).
 
-`in_force` answers exactly the catalogue's text with its parameters: the place's ancestors are read from the
-hierarchy, their blocks bisected for the spans started by the day and filtered for those not ended before it, which
-gives the (measure, place) pairs that can be in the answer. The query's own text then runs on the store with those
-pairs as a VALUES block in its sub-SELECT: the store checks the spans again, so the rows are the SPARQL's rows, in
-its order, whatever the index held too much. A folder without the file, a damaged file, an index for another text,
-a day that is not a plain YYYY-MM-DD date, or a place that is not an IRI gives None: the query runs on the store as
-written (tests/cli/test_query_days.py compares the two).
+`in_force` answers exactly the text the index was written for (`IMPLEMENTS`) with its parameters: the place's
+ancestors are read from the hierarchy, and in their blocks the spans of a known state (and, when include_unknown is
+given, those of unknown state) are bisected for the ones started by the day and filtered for those not ended before
+it. That gives the (measure, place) pairs that can be in the answer. The query's own text then runs on the store with
+those pairs as a VALUES block in its sub-SELECT: the store checks the spans again, so the rows are the SPARQL's rows,
+in its order, whatever the index held too much. A folder without the file, a damaged file, an index for another
+text, a day that is not a plain YYYY-MM-DD date, or a place that is not an IRI gives None: the query runs on the
+store as written (tests/cli/test_query_days.py compares the two).
 
 The index is written only when the query's text is the one this module was written for (`IMPLEMENTS`): a changed
 text may ask something the index cannot find, and runs on the store until this module follows it.
@@ -109,10 +110,34 @@ def write_days_index(store: ox.Store, folder: Path) -> None:
         write_atomic(folder / DAYS, text)
 
 
+_RUN = 64  # spans per run whose latest end is kept: a run ended before the day is passed over whole
+
+
+@dataclass
+class _Spans:
+    starts: list[str]  # the spans' first days, sorted
+    spans: list[tuple[str, str, str]]  # (from, until or "~" when open, measure), in the same order
+    ends: list[str] = field(init=False)  # per run of _RUN spans, the latest end among them
+
+    def __post_init__(self) -> None:
+        self.ends = [max(span[1] for span in self.spans[n : n + _RUN]) for n in range(0, len(self.spans), _RUN)]
+
+    def covering(self, day: str) -> list[str]:
+        """The measures of the spans started by `day` and not ended before it."""
+        started = bisect.bisect_right(self.starts, day)
+        found: list[str] = []
+        for run, end in enumerate(self.ends[: (started + _RUN - 1) // _RUN]):
+            if end >= day:
+                first = run * _RUN
+                spans = self.spans[first : min(first + _RUN, started)]
+                found.extend(measure for _, until, measure in spans if until >= day)
+        return found
+
+
 @dataclass
 class _Block:
-    starts: list[str]  # the spans' first days, sorted
-    spans: list[tuple[str, str, bool, str]]  # (from, until or "", unknown, measure), in the same order
+    known: _Spans  # the spans of a known state
+    unknown: _Spans  # those of state cq:StatusUnknown: most open spans, and read only with include_unknown
 
 
 @dataclass
@@ -150,16 +175,20 @@ class _Index:
                 return None
             if len(data) != size or lines[-1] != "":
                 return None
-            spans = []
+            spans: dict[str, list[tuple[str, str, str]]] = {"0": [], "1": []}
             for line in lines[:-1]:
                 cells = line.split("\t")
-                if len(cells) != 4 or not _DAY.fullmatch(cells[0]) or cells[2] not in ("0", "1"):
+                if len(cells) != 4 or not _DAY.fullmatch(cells[0]) or cells[2] not in spans:
                     return None
-                spans.append((cells[0], cells[1], cells[2] == "1", cells[3]))
-            starts = [span[0] for span in spans]
-            if starts != sorted(starts):
-                return None
-            self.blocks[place] = _Block(starts, spans)
+                # an open span as ending after every day (a YYYY-MM-DD day sorts before "~")
+                spans[cells[2]].append((cells[0], cells[1] or "~", cells[3]))
+            parts = []
+            for flag in ("0", "1"):
+                starts = [span[0] for span in spans[flag]]
+                if starts != sorted(starts):
+                    return None
+                parts.append(_Spans(starts, spans[flag]))
+            self.blocks[place] = _Block(*parts)
             return self.blocks[place]
 
 
@@ -204,14 +233,13 @@ def _index(folder: Path) -> _Index | None:
 
 def _pairs(index: _Index, place: str, day: str, unknown: bool) -> list[tuple[str, str]] | None:
     """The (measure, place) pairs whose spans may cover `day` for `place` and the places above it, or None."""
-    found = set()
+    found: set[tuple[str, str]] = set()
     for ancestor in index.ancestors(place):
         block = index.block(ancestor)
         if block is None:
             return None
-        for _start, until, is_unknown, measure in block.spans[: bisect.bisect_right(block.starts, day)]:
-            if (not until or until >= day) and (unknown or not is_unknown):
-                found.add((measure, ancestor))
+        for part in (block.known, block.unknown) if unknown else (block.known,):
+            found.update((measure, ancestor) for measure in part.covering(day))
     return sorted(found)
 
 
@@ -221,8 +249,8 @@ _INNER = re.compile(r"\{\s*SELECT\b[^{}]*\bWHERE\s*\{")
 def in_force(store: ox.Store, folder: Path, text: str, params: dict[str, str]) -> QueryResult | None:
     """The answer of `measures-in-force-on-day` for `params`, the store reading only the measures the index in
     `folder` finds, or None (then the query runs on the store as written)."""
-    if text != get_named_query(NAME).text or not {"day", "place"} <= set(params) <= PARAMS:
-        return None
+    if not {"day", "place"} <= set(params) <= PARAMS or digest(text) != IMPLEMENTS:
+        return None  # (the digest, not the catalogue's text: reading the catalogue took longer than the answer)
     bindings = {name: parse_term(value) for name, value in params.items()}
     day, place = bindings["day"], bindings["place"]
     if not isinstance(place, ox.NamedNode) or not isinstance(day, ox.Literal) or day.datatype.value != XSD_DATE:

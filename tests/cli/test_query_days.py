@@ -195,3 +195,24 @@ def test_the_index_of_a_removed_folder_is_let_go(tmp_path_factory: pytest.TempPa
         gone.rmdir()
         days_module._index(kept)
         assert str(gone) not in days_module._LOADED
+
+
+def test_the_runs_passed_over_hide_no_span() -> None:
+    """Spans of random lengths (some open, some of many runs): the measures found for each day are those of a scan
+    of every span."""
+    import random
+
+    chance = random.Random(18)
+    spans = []
+    for number in range(700):
+        start = date(2022, 1, 1) + timedelta(days=chance.randrange(365))
+        # mostly short spans, so that many runs end before later days; a few long and open ones
+        length = chance.choice([0, 0, 1, 1, 2, 5]) if number % 50 else chance.choice([200, None])
+        until = "~" if length is None else (start + timedelta(days=length)).isoformat()
+        spans.append((start.isoformat(), until, f"m{number}"))
+    spans.sort()
+    found = days_module._Spans([span[0] for span in spans], spans)
+    assert len(found.ends) == 11
+    for day in _each_day("2021-12-30", "2023-08-01"):
+        expected = [measure for start, until, measure in spans if start <= day <= until]
+        assert found.covering(day) == expected, day
