@@ -36,6 +36,7 @@ from .errors import StoreError, UsageError
 from .fsio import FileLock, acquire_lock, current_umask, write_atomic
 from .loader import Dataset, load_dataset, load_into, read_input
 from .project import Project
+from .query.days import write_days_index
 from .query.search import write_search_index
 from .query.summary import write_summary
 
@@ -248,6 +249,7 @@ def _build_locked(project: Project, progress: Progress | None) -> BuildResult:
         store.optimize()
         write_summary(store, fresh)  # the summary queries' answers, kept in the snapshot (kb/query/summary.py)
         write_search_index(store, fresh)  # `search`'s folded labels and quotes, kept beside them (kb/query/search.py)
+        write_days_index(store, fresh)  # the status spans by place, for the day question (kb/query/days.py)
         store = None
         _write_json_atomic(fresh / MANIFEST, {"format": STORE_FORMAT, "files": prints, "triples": triples})
         os.chmod(fresh, 0o777 & ~current_umask())  # mkdtemp makes it 0o700: readable like any folder

@@ -278,7 +278,7 @@ def kept_answer(
 ) -> QueryResult | None:
     """The answer the build kept for exactly this text and these parameters on this store's snapshot, or None:
     a summary query without parameters (kb/query/summary.py), `search` from the folded-text index
-    (kb/query/search.py)."""
+    (kb/query/search.py), `measures-in-force-on-day` on the measures the day index finds (kb/query/days.py)."""
     if folder is None:
         from ..store import snapshot_folder  # the store module imports kb.query: import at call time
 
@@ -289,9 +289,11 @@ def kept_answer(
         from .summary import summarised
 
         return summarised(folder, text)
+    from .days import in_force
     from .search import searched
 
-    return searched(folder, text, params)
+    searched_answer = searched(folder, text, params)
+    return searched_answer if searched_answer is not None else in_force(store, folder, text, params)
 
 
 def fast_answer(
@@ -311,6 +313,17 @@ def fast_answer(
         return kept
     if params:
         text = bind_params(text, {k: parse_term(v) for k, v in params.items()})
+    return _ordered(store, text, budget)
+
+
+def ordered_run(store: ox.Store, text: str) -> QueryResult:
+    """Run a text (parameters already bound) with its final ORDER BY done in Python where that gives the store's
+    order exactly, else as the store runs it."""
+    result = _ordered(store, text, None)
+    return result if result is not None else _run(store, text)
+
+
+def _ordered(store: ox.Store, text: str, budget: int | None) -> QueryResult | None:
     order = split_order(text)
     if order is None:
         return None
