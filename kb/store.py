@@ -40,7 +40,8 @@ from .query.days import write_days_index
 from .query.search import write_search_index
 from .query.summary import write_summary
 
-STORE_FORMAT = 4  # 3: the location index lists every file that describes a subject; 4: the kept answers (search.txt, days.txt)
+# 3: the location index lists every file that describes a subject; 4: the kept answers (search.txt, days.txt)
+STORE_FORMAT = 4
 Progress = Callable[[str, int, int], None]
 LINK = "store"  # the symlink naming the published folder
 PREFIX = "store."  # published, superseded and half-written folders: store.XXXXXXXX
