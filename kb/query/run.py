@@ -310,10 +310,17 @@ def fast_answer(
     `budget`, a result whose terms' text passes that many characters is not collected (None)."""
     kept = kept_answer(store, text, params, folder)
     if kept is not None:
+        if budget is not None and _size(kept.rows) > budget:
+            return None  # over the caller's budget: the store's run says so, as for any other answer
         return kept
     if params:
         text = bind_params(text, {k: parse_term(v) for k, v in params.items()})
     return _ordered(store, text, budget)
+
+
+def _size(rows: list[list[Term]]) -> int:
+    """The text of a result's terms, in characters: what a budget counts."""
+    return sum(len(term.value) for row in rows for term in row if term is not None)
 
 
 def ordered_run(store: ox.Store, text: str) -> QueryResult:
@@ -352,7 +359,7 @@ def _collect(result: ox.QuerySolutions, budget: int | None) -> list[list[Term]]:
     rows, size = [], 0
     for solution in result:
         row = [solution[v] for v in variables]
-        size += sum(len(term.value) for term in row if term is not None)
+        size += _size([row])
         if size > budget:
             raise _OverBudget
         rows.append(row)

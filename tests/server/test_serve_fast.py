@@ -104,6 +104,15 @@ def test_a_result_over_the_size_limit_is_refused_as_before(synthetic: Path) -> N
     assert reply.status == 422
 
 
+def test_a_kept_answer_over_the_size_limit_is_refused_as_before(synthetic: Path) -> None:
+    """The search index's answer counts against the same budget as the store's (it was served whole)."""
+    store = ox.Store.read_only(str(synthetic))
+    job = QueryJob(get_named_query("search").text, ("text/csv",), bindings=(("text", "核酸"),))
+    assert _fast_result(store, job, synthetic, LIMIT) is not None  # the index answers it within the limit
+    assert _fast_result(store, job, synthetic, 1000) is None
+    assert answer_query(store, job, 1000, folder=synthetic).status == 422
+
+
 def test_a_dataset_of_the_clients_own_runs_on_the_store(synthetic: Path) -> None:
     store = ox.Store.read_only(str(synthetic))
     graph = next(iter(store.named_graphs())).value
