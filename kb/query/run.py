@@ -305,10 +305,15 @@ def fast_answer(
 ) -> QueryResult | None:
     """The answer by a way faster than the store's own, or None when there is none for this query.
 
-    A kept answer (`kept_answer`), or a final ORDER BY done in Python where that gives the store's order exactly
-    (kb/query/order.py): sorting on the store decodes both terms of every comparison from the database. With a
-    `budget`, a result whose terms' text passes that many characters is not collected (None)."""
+    A kept answer (`kept_answer`), a slow check's rows computed in one pass (kb/query/onepass.py), or a final ORDER
+    BY done in Python where that gives the store's order exactly (kb/query/order.py): sorting on the store decodes
+    both terms of every comparison from the database. With a `budget`, a result whose terms' text passes that many
+    characters is not collected (None)."""
     kept = kept_answer(store, text, params, folder)
+    if kept is None and not params:
+        from .onepass import answered  # a slow check's rows computed in one pass (kb/query/onepass.py)
+
+        kept = answered(store, text)
     if kept is not None:
         if budget is not None and _size(kept.rows) > budget:
             return None  # over the caller's budget: the store's run says so, as for any other answer
