@@ -493,3 +493,12 @@ def located(project: Project, result: QueryResult) -> list[str]:
         rest = " | ".join(shorten(c) if c and c.startswith("http") else str(c) for c in cells[1:])
         lines.append(f"{', '.join(places)} {shorten(subject)}" + (f" | {rest}" if rest else ""))
     return lines
+
+
+def built_snapshot(project: Project) -> ox.Store:
+    """The published snapshot of a knowledge base built with its state beside it (KB_STATE_DIR = root/../state)."""
+    from kb.store import open_snapshot, store_link
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KB_STATE_DIR", str(project.root.parent / "state"))
+        return open_snapshot(store_link(project))

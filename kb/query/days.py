@@ -40,7 +40,7 @@ from ..fsio import write_atomic
 from ..namespaces import PREFIXES, XSD_DATE
 from .catalogue import get_named_query
 from .run import QueryResult, bind_params, ordered_run, parse_term, select
-from .summary import digest
+from .summary import digest, read_once
 
 DAYS = "days.txt"
 FORMAT = 1
@@ -222,13 +222,7 @@ def _read_header(path: Path) -> _Index | None:
 
 
 def _index(folder: Path) -> _Index | None:
-    key = str(folder)
-    with _LOADED_LOCK:
-        if key not in _LOADED:
-            for gone in [known for known in _LOADED if not Path(known).exists()]:
-                del _LOADED[gone]  # a folder a later build removed: kb serve lives through many builds
-            _LOADED[key] = _read_header(folder / DAYS)
-        return _LOADED[key]
+    return read_once(_LOADED, _LOADED_LOCK, folder, lambda at: _read_header(at / DAYS))
 
 
 def _pairs(index: _Index, place: str, day: str, unknown: bool) -> list[tuple[str, str]] | None:

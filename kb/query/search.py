@@ -32,7 +32,7 @@ from ..fsio import write_atomic
 from ..namespaces import PREFIXES
 from .catalogue import get_named_query
 from .run import QueryResult, parse_term
-from .summary import _decode, _encode, digest
+from .summary import _decode, _encode, digest, read_once
 
 SEARCH = "search.txt"
 FORMAT = 1
@@ -155,16 +155,14 @@ def _parse(text: str) -> _Index | None:
 
 
 def _index(folder: Path) -> _Index | None:
-    key = str(folder)
-    with _LOADED_LOCK:
-        if key not in _LOADED:
-            for gone in [known for known in _LOADED if not Path(known).exists()]:
-                del _LOADED[gone]  # a folder a later build removed: kb serve lives through many builds
-            try:
-                _LOADED[key] = _parse((folder / SEARCH).read_text("utf-8"))
-            except (OSError, UnicodeDecodeError):
-                _LOADED[key] = None
-        return _LOADED[key]
+    return read_once(_LOADED, _LOADED_LOCK, folder, _read_file)
+
+
+def _read_file(folder: Path) -> _Index | None:
+    try:
+        return _parse((folder / SEARCH).read_text("utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _hits(index: _Index, needle: str) -> list[int]:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pyoxigraph as ox
 
@@ -104,3 +106,20 @@ def summarised(folder: Path, text: str) -> QueryResult | None:
         return None
     rows = [[_decode(cell) for cell in row] for row in entry["rows"]]
     return QueryResult("select", variables=list(entry["variables"]), rows=rows)
+
+
+T = TypeVar("T")
+
+
+def read_once(
+    loaded: dict[str, T | None], lock: threading.Lock, folder: Path, read: Callable[[Path], T | None]
+) -> T | None:
+    """What `read` gives for a snapshot folder, read once per folder and kept in `loaded` (a published folder never
+    changes); folders a later build removed are let go, since kb serve lives through many builds."""
+    key = str(folder)
+    with lock:
+        if key not in loaded:
+            for gone in [known for known in loaded if not Path(known).exists()]:
+                del loaded[gone]
+            loaded[key] = read(folder)
+        return loaded[key]

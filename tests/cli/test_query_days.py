@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 import pyoxigraph as ox
 import pytest
+from samples import built_snapshot
 
 from bench.synth import generate
 from kb.project import Project
@@ -91,10 +92,7 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return Project(root)
 
 
-def _snapshot(project: Project) -> ox.Store:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KB_STATE_DIR", str(project.root.parent / "state"))
-        return open_snapshot(store_link(project))
+_snapshot = built_snapshot
 
 
 def _synthetic_days(store: ox.Store) -> list[str]:

@@ -12,6 +12,7 @@ from collections import Counter
 
 import pyoxigraph as ox
 import pytest
+from samples import built_snapshot
 
 from bench.synth import generate
 from kb.namespaces import PREFIXES
@@ -81,10 +82,7 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return Project(root)
 
 
-def _snapshot(synthetic: Project) -> ox.Store:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KB_STATE_DIR", str(synthetic.root.parent / "state"))
-        return open_snapshot(store_link(synthetic))
+_snapshot = built_snapshot
 
 
 def test_the_index_is_written_with_the_store(synthetic: Project) -> None:
