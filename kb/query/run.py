@@ -315,10 +315,9 @@ def fast_answer(
 ) -> QueryResult | None:
     """The answer by a way faster than the store's own, or None when there is none for this query.
 
-    A kept answer (`kept_answer`), a slow check's rows computed in one pass (kb/query/onepass.py), a table of one
-    row per thing joined in Python from one scan per predicate (kb/query/columns.py), or a final ORDER BY done in
-    Python where that gives the store's order exactly (kb/query/order.py): sorting on the store decodes both terms
-    of every comparison from the database. With a `budget`, a result whose terms' text passes that many
+    A kept answer (`kept_answer`), a slow check's rows computed in one pass (kb/query/onepass.py), or a final ORDER
+    BY done in Python where that gives the store's order exactly (kb/query/order.py): sorting on the store decodes
+    both terms of every comparison from the database. With a `budget`, a result whose terms' text passes that many
     characters is not collected (None)."""
     kept = kept_answer(store, text, params, folder)
     if kept is None and not params:
@@ -350,13 +349,6 @@ def _ordered(store: ox.Store, text: str, budget: int | None) -> QueryResult | No
     order = split_order(text)
     if order is None:
         return None
-    from .columns import answered as table  # a table of one row per thing, from one scan per predicate
-
-    joined = table(store, text)
-    if joined is not None:
-        if budget is not None and _size(joined[1]) > budget:
-            return None
-        return QueryResult("select", variables=joined[0], rows=joined[1])
     result = _run(store, order.text, budget)
     if result is None or result.kind != "select":
         return None

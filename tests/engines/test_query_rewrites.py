@@ -18,10 +18,9 @@ import pytest
 from samples import query_bindings
 
 from bench.synth import generate
-from kb.loader import Dataset, parse_turtle
 from kb.namespaces import PREFIXES
 from kb.project import Project
-from kb.query import QueryResult, bind_params, catalogue, columns, parse_term, run_query
+from kb.query import QueryResult, bind_params, catalogue, parse_term, run_query
 from kb.query.order import sort_rows, sort_rows_in_memory, split_order
 from kb.query.run import fast_answer
 from kb.store import open_store
@@ -295,121 +294,3 @@ def test_a_result_of_at_most_one_row_is_not_sorted_again_on_the_store(count: int
     assert fast is not None and len(fast.rows) == count
     two = _planted({"a": ox.Literal("a"), "b": ox.Literal("b")})
     assert fast_answer(two, text) is None  # two rows: the store orders them
-
-
-# ---------------------------------------------------------------- tables joined in Python (kb/query/columns.py)
-
-TABLES = sorted(name for name, query in QUERIES.items() if columns.parse(query.text) is not None)
-
-
-def _stores_own(store: ox.Store, text: str) -> tuple[list[str], list[list[str]]]:
-    """The text run by the store's own SPARQL, ORDER BY included (run_query would take the Python path)."""
-    solutions = store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)
-    assert isinstance(solutions, ox.QuerySolutions)
-    names = [v.value for v in solutions.variables]
-    return names, [[str(solution[name]) for name in names] for solution in solutions]
-
-
-def _joined(store: ox.Store, text: str) -> tuple[list[str], list[list[str]]] | None:
-    answer = columns.answered(store, text)
-    return None if answer is None else (answer[0], [[str(term) for term in row] for row in answer[1]])
-
-
-def test_the_wide_tables_are_of_the_joined_shape() -> None:
-    assert {"measures", "export-measures-table"} <= set(TABLES)
-
-
-@pytest.mark.parametrize("name", TABLES)
-@pytest.mark.parametrize("kb", ["shipped", "synthetic"])
-def test_a_table_joined_in_python_is_the_stores_answer(name: str, kb: str, request: pytest.FixtureRequest) -> None:
-    store = request.getfixturevalue(kb)
-    text = QUERIES[name].text
-    joined = _joined(store, text)
-    assert joined is not None, "the Python join fell back to the store"
-    assert joined == _stores_own(store, text)
-    assert run_query(store, text).variables == joined[0]
-
-
-# Several graphs (one per file), values repeated across them, several categories and places in each, labels in
-# zh, zh-Hans, en-GB and without a language, missing values, a non-measure with labels, a blank node with them.
-_TABLE_A = """
-measure:a a cq:Measure ; rdfs:label "甲"@zh, "A"@en ; cq:category cat:testing, cat:quarantine ;
-    cq:strength cq:Mandatory ;
-    cq:announced "2022-11-10"^^xsd:date ; cq:appliesTo place:beibei, place:shapingba ; cq:source src:article-001 ;
-    cq:quote "第一句", "第二句" ; cq:announcedKind "stated" .
-measure:b a cq:Measure ; rdfs:label "乙"@zh-Hans, "B"@en-GB, "b" ; cq:category cat:testing ;
-    cq:quote "第二句" .
-measure:c a cq:Measure .
-place:beibei rdfs:label "北碚"@zh .
-[] rdfs:label "blank"@en ; cq:category cat:testing .
-"""
-_TABLE_B = """
-measure:a a cq:Measure ; cq:category cat:quarantine, cat:lockdown ; cq:strength cq:Mandatory ;
-    cq:appliesTo place:yuzhong ; cq:source src:article-001, src:article-002 ; cq:quote "第三句", "第一句" .
-measure:b cq:announced "2022-11-01"^^xsd:date ; cq:effectiveFrom "2022-11-02"^^xsd:date ;
-    cq:effectiveFromNote "stated" .
-"""
-
-
-def _table_store(extra: str = "", folder: Path | None = None) -> ox.Store:
-    header = "".join(
-        f"@prefix {p}: <{PREFIXES[p]}> .\n" for p in ("cq", "cat", "measure", "place", "src", "rdfs", "xsd")
-    )
-    files = [(header + _TABLE_A, "facts/a.ttl"), (header + _TABLE_B + extra, "facts/b.ttl")]
-    quads = [quad for text, name in files for quad in Dataset([parse_turtle(text.encode(), name)]).quads()]
-    store = ox.Store(str(folder)) if folder is not None else ox.Store()
-    store.extend(quads)
-    return store
-
-
-@pytest.mark.parametrize("on_disk", [False, True])
-def test_a_planted_table_joined_in_python_is_the_stores(on_disk: bool, tmp_path: Path) -> None:
-    store = _table_store(folder=tmp_path / "store" if on_disk else None)
-    for name in TABLES:
-        joined = _joined(store, QUERIES[name].text)
-        assert joined is not None
-        assert joined == _stores_own(store, QUERIES[name].text)
-        rows = {row[0]: dict(zip(joined[0], row, strict=True)) for row in joined[1]}
-        a, b = rows[f"<{PREFIXES['measure']}a>"], rows[f"<{PREFIXES['measure']}b>"]
-        assert a["category"].count("|") == 2 and a["place"].count("|") == 2 and b["label_zh"] == '"乙"@zh-hans'
-        assert len(joined[1]) == 3  # the blank node with labels is no measure
-
-
-def test_two_values_of_a_sampled_column_are_left_to_the_store() -> None:
-    store = _table_store(extra="measure:c cq:strength cq:Mandatory, cq:Advisory .\n")
-    text = QUERIES["measures"].text
-    assert columns.answered(store, text) is None  # which one SAMPLE takes is the engine's choice
-    result = run_query(store, text)
-    assert (result.variables, [[str(t) for t in row] for row in result.rows]) == _stores_own(store, text)
-
-
-@pytest.mark.parametrize(
-    ("target", "fault"),
-    [
-        ("_concat", lambda values, separator, text_only: ox.Literal(separator.join(v.value for v in reversed(values)))),
-        ("_langmatches", lambda term, tag: isinstance(term, ox.Literal) and term.language == tag),
-    ],
-)
-def test_a_planted_fault_in_the_join_differs_from_the_store(
-    target: str, fault: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    store = _table_store()
-    monkeypatch.setattr(columns, target, fault)
-    assert _joined(store, QUERIES["measures"].text) != _stores_own(store, QUERIES["measures"].text)
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        ("ORDER BY ?announced ?measure", "ORDER BY ?announced ?measure LIMIT 5"),
-        ("{ SELECT DISTINCT ?measure WHERE { ?measure a cq:Measure } }", "?measure a cq:Measure ."),
-        ("(SAMPLE(?str) AS ?strength)", "(MIN(?str) AS ?strength)"),
-        ("WHERE { ?measure cq:strength ?str }", "WHERE { ?measure cq:strength ?str . ?str a ?t }"),
-        ("SELECT ?measure ?label_zh", "SELECT DISTINCT ?measure ?label_zh"),
-        ("?effective_until_basis\nWHERE", "?effective_until_basis ?nowhere\nWHERE"),
-    ],
-)
-def test_another_shape_is_left_to_the_store(change: tuple[str, str]) -> None:
-    text = QUERIES["measures"].text
-    assert change[0] in text
-    assert columns.parse(text.replace(*change)) is None
