@@ -30,6 +30,60 @@ class Param:
     # A value to try, read from the description ("e.g. measure:…"): what the page prefills and a refusal suggests.
     example: str = ""
 
+    @property
+    def form(self) -> str:
+        """What kind of value the parameter takes, read from its example: "date", "iri", "boolean", "integer", or
+        "" (any text). A value of another kind would be bound as a plain string and answer nothing."""
+        return param_form(self.example)
+
+
+# The forms a parameter's example can show, each with how a refusal describes it.
+FORMS = {
+    "date": "a calendar date written YYYY-MM-DD",
+    "iri": "a name written prefix:name (e.g. place:shapingba) or a full <https://…> IRI",
+    "boolean": "true or false",
+    "integer": "a whole number",
+}
+
+
+def param_form(example: str) -> str:
+    """The form an example value shows (a key of FORMS), or "" when it is plain text."""
+    from ..namespaces import expand
+
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", example):
+        return "date"
+    if example and expand(example) is not None:
+        return "iri"
+    if example.lower() in ("true", "false"):
+        return "boolean"
+    if re.fullmatch(r"-?\d+", example):
+        return "integer"
+    return ""
+
+
+def fits_form(form: str, value: str) -> bool:
+    """Whether a value given for a parameter is of the form its example shows (FORMS): a real calendar date, a
+    prefixed name of a known prefix or an <iri>, true/false, a whole number."""
+    import datetime as dt
+
+    from ..namespaces import expand
+
+    if form == "date":
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return False
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            return False
+        return True
+    if form == "iri":
+        return expand(value) is not None  # whether the IRI is valid, binding it says (parse_term)
+    if form == "boolean":
+        return value.lower() in ("true", "false")
+    if form == "integer":
+        return re.fullmatch(r"-?\d+", value) is not None
+    return True
+
 
 @dataclass(frozen=True)
 class NamedQuery:

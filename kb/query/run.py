@@ -11,7 +11,7 @@ import pyoxigraph as ox
 
 from ..errors import QueryError
 from ..namespaces import PREFIXES, XSD_DATE, expand
-from .catalogue import NamedQuery, Param, parse_header
+from .catalogue import FORMS, NamedQuery, Param, fits_form, parse_header
 from .order import sort_rows, sort_rows_in_memory, split_order
 
 _XSD = PREFIXES["xsd"]
@@ -77,8 +77,9 @@ def _usage(param: Param, flag: str) -> str:
 
 
 def check_params(query: NamedQuery, params: dict[str, str], flag: str = "--param ") -> None:
-    """Refuse unknown parameters and missing required ones, naming each parameter with its example; `flag` is
-    how the caller's users give one (`--param ` on the command line, `$` in a request to the endpoint)."""
+    """Refuse unknown parameters, missing required ones, and a value not of the form the parameter's example shows
+    (a date, a name, true/false: `Param.form`), naming each parameter with its example; `flag` is how the caller's
+    users give one (`--param ` on the command line, `$` in a request to the endpoint)."""
     known = {p.name for p in query.params}
     which = f"query '{query.name}'" if query.name else "the query"
     for name in params:
@@ -92,6 +93,15 @@ def check_params(query: NamedQuery, params: dict[str, str], flag: str = "--param
         raise QueryError(
             f"{which} needs the parameter{'s' if len(missing) > 1 else ''} {needs}",
             hint=f"give {'them' if len(missing) > 1 else 'it'}, for example: {usage}",
+        )
+    for param in query.params:
+        value = params.get(param.name)
+        if value is None or not value.strip() or fits_form(param.form, value):
+            continue
+        shown = value if len(value) <= 80 else value[:79] + "…"
+        raise QueryError(
+            f"{which}: parameter {param.name} is given {shown!r}, which is not {FORMS[param.form]}",
+            hint=f"give it that way, for example: {_usage(param, flag)}",
         )
 
 

@@ -132,6 +132,68 @@ def test_check_terms_and_check_params_directly(project: Project) -> None:
         check_params(query, {"b": "x"}, flag="$")
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["measures-in-force-on-day", "-p", "place=place:shapingba", "-p", 'day=2022-11-20"} ; DROP'],
+            "parameter day is given '2022-11-20\"} ; DROP', which is not a calendar date written YYYY-MM-DD",
+        ),
+        (
+            ["measures-in-force-on-day", "-p", "place=place:shapingba", "-p", "day=2022-02-30"],
+            "parameter day is given '2022-02-30', which is not a calendar date",
+        ),
+        (
+            ["measures-in-force-on-day", "-p", "place=shapingba", "-p", "day=2022-11-20"],
+            "parameter place is given 'shapingba', which is not a name written prefix:name",
+        ),
+        (
+            [
+                "measures-in-force-on-day",
+                "-p",
+                "place=place:shapingba",
+                "-p",
+                "day=2022-11-20",
+                "-p",
+                "include_unknown=yes",
+            ],
+            "parameter include_unknown is given 'yes', which is not true or false",
+        ),
+        (
+            [
+                "statistic-series",
+                "-p",
+                "statistic=stat:new-infections",
+                "-p",
+                "area=place:chongqing",
+                "-p",
+                "from=2022-11-01",
+                "-p",
+                "to=December",
+            ],
+            "parameter to is given 'December', which is not a calendar date written YYYY-MM-DD",
+        ),
+    ],
+)
+def test_a_value_not_of_the_declared_form_is_refused(runner: CliRunner, args: list[str], message: str) -> None:
+    # Taken as a plain string, each of these answered "(0 rows)" with exit 0.
+    result = kb_query(runner, *args)
+    assert result.exit_code == 2, result.output
+    assert f"query '{args[0]}': {message}" in result.output
+    assert "hint: give it that way, for example: --param " in result.output
+    assert "Traceback" not in result.output and "rows)" not in result.output
+
+
+def test_the_form_of_a_parameter_is_read_from_its_example() -> None:
+    header = "# Q.\n# param: ?d — e.g. 2022-11-01\n# param: ?n — e.g. 3\n# param: ?t — e.g. 核酸\n"
+    query = parse_header("q", Path("q.rq"), header)
+    assert [p.form for p in query.params] == ["date", "integer", ""]
+    check_params(query, {"d": "2022-11-01", "n": "-3", "t": '2022-11-01" anything'})
+    with pytest.raises(QueryError, match="parameter n is given '3.5', which is not a whole number") as caught:
+        check_params(query, {"d": "2022-11-01", "n": "3.5", "t": "x"}, flag="$")
+    assert caught.value.hint == "give it that way, for example: $n=3"
+
+
 # ---------------------------------------------------------------- examples
 
 

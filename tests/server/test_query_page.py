@@ -114,6 +114,18 @@ def test_a_value_is_bound_as_one_term_never_as_sparql(server: RunningServer) -> 
         ([("name", "measure-history"), ("$nosuch", "1")], ["has no parameter 'nosuch'", "it takes: measure"]),
         ([("name", "measures"), ("query", "ASK {}")], ["give one query"]),
         ([("name", "measure-dates"), ("$measure", "<not an iri>")], ["is not a valid IRI"]),
+        (
+            [("name", "measures-in-force-on-day"), ("$place", "place:shapingba"), ("$day", '2022-11-20"} ; DROP')],
+            ["parameter day is given '2022-11-20\"} ; DROP', which is not a calendar date", "$day=2022-11-20"],
+        ),
+        (
+            [
+                ("query", named_queries()["measures-in-force-on-day"].text),
+                ("$place", "shapingba"),
+                ("$day", "2022-11-20"),
+            ],
+            ["parameter place is given 'shapingba', which is not a name written prefix:name", "$place=place:shapingba"],
+        ),
     ],
 )
 def test_refusals_name_the_problem(server: RunningServer, fields: list[tuple[str, str]], expected: list[str]) -> None:
