@@ -240,7 +240,7 @@ def warm_on(kb_dir: Path, repeat: int, only: tuple[str, ...] = (), small_from: P
         small = small_queries(small_from)
         names = {name for name in names if name in small or name not in _warm_names(small_from)}
     env = {**os.environ, "KB_ROOT": str(kb_dir / "kb"), "KB_STATE_DIR": str(kb_dir / "state")}
-    out_file = kb_dir / "warm.json"
+    out_file = Path(tempfile.mkdtemp(prefix="kb-warm-")) / "warm.json"  # one per run: two runs may share the folder
     started, load = time.time(), os.getloadavg()
     _run(
         [*_python(WARM_QUERIES), str(store), json.dumps(_synth_params()), str(repeat), json.dumps(sorted(names))],
