@@ -47,16 +47,22 @@ CPU: dict[str, float] = {"last": 0.0}  # CPU seconds (user + system) of the last
 
 
 def _run(
-    args: list[str], env: dict[str, str], cwd: Path, stdout: Path | None = None, code: Path = REPO
+    args: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    stdout: Path | None = None,
+    code: Path = REPO,
+    stderr: bool = False,
 ) -> tuple[float, int]:
     """Wall seconds and peak RSS (kB) of one child process (its own peak, read from wait4; its CPU in CPU["last"]).
 
     The child imports the kb of `code` (this checkout unless told; PYTHONPATH), whatever its working folder and
-    whatever is installed."""
+    whatever is installed. Its stderr is dropped unless `stderr` (then it is this process's)."""
     env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH", "")]))}
     start = time.perf_counter()
     with open(stdout or os.devnull, "wb") as out:
-        process = subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=subprocess.DEVNULL)
+        errors = None if stderr else subprocess.DEVNULL
+        process = subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=errors)
         _, _, usage = os.wait4(process.pid, 0)
     process.returncode = 0
     CPU["last"] = usage.ru_utime + usage.ru_stime
@@ -107,17 +113,27 @@ from kb.store import open_snapshot
 store = open_snapshot(Path(sys.argv[1]))  # as kb query opens it: the build's summary answers are used
 params = json.loads(sys.argv[2])
 repeat = int(sys.argv[3])
+only = json.loads(sys.argv[4]) if len(sys.argv) > 4 else None  # names to run (None: all)
 out = {}
 for name, query in catalogue().items():  # every named query: questions, checks, summaries, timeline and export feeds
+    if only is not None and name not in only:
+        continue
     bindings = {p.name: params[p.name] for p in query.params if p.required}
-    times = []
+    times, cpu = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, started = time.perf_counter(), time.process_time()
         rows = len(run_query(store, query.text, bindings).rows)
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - started)
         if times[-1] > 1:  # far over the 100 ms target: one run says enough
             break
-    out[name] = {"median_ms": round(1000 * statistics.median(times), 1), "rows": rows}
+    out[name] = {
+        "median_ms": round(1000 * statistics.median(times), 1),
+        "cpu_ms": round(1000 * statistics.median(cpu), 1),
+        "runs": len(times),
+        "rows": rows,
+    }
+    print(name, out[name], file=sys.stderr, flush=True)
 print(json.dumps(out))
 """
 
@@ -193,6 +209,59 @@ def compare_queries(
     store = str(work / "state" / "store")
     _run([*_python(COMPARE_QUERIES), store, json.dumps(_synth_params()), str(repeat), str(texts)], env, root, out_file)
     return {"size": size, "ref": ref, "queries": json.loads(out_file.read_text() or "{}")}
+
+
+def small_queries(results: Path) -> set[str]:
+    """The named queries whose answer had at most report.SMALL rows in a bench result file (`python -m bench`'s
+    JSON, or bench/results/latest.json): at its smallest size, so that a query that grows with the KB is left out
+    there already. A size below 10k says little (most full tables are small there): say which file you mean."""
+    from bench.report import SMALL
+
+    loaded = json.loads(results.read_text("utf-8"))
+    sized = [r for r in (loaded if isinstance(loaded, list) else [loaded]) if r.get("warm_queries_ms")]
+    if not sized:
+        raise SystemExit(f"{results}: no warm_queries_ms in it; give a result of `python -m bench --parts warm`")
+    smallest = min(sized, key=lambda r: int(r["size"]))
+    return {name for name, q in smallest["warm_queries_ms"].items() if q["rows"] <= SMALL}
+
+
+def warm_on(kb_dir: Path, repeat: int, only: tuple[str, ...] = (), small_from: Path | None = None) -> dict[str, object]:
+    """Every named query (or those in `only`; with `small_from`, only those that answered at most report.SMALL rows
+    there) timed warm on an existing folder's `kb/` and its built `state/store` (as `--work` leaves them; nothing is
+    generated or built). Wall and CPU medians of `repeat` runs, one run once a query takes over 1 s; the rows each
+    gave here, so that a query that has grown past the small answers shows. Progress per query on stderr."""
+    from kb.query.catalogue import catalogue
+
+    store = kb_dir / "state" / "store"
+    if not store.is_dir():
+        raise SystemExit(f"{kb_dir}: no built store at state/store; build it first (KB_STATE_DIR={kb_dir}/state)")
+    names = set(only or catalogue())
+    if small_from is not None:
+        small = small_queries(small_from)
+        names = {name for name in names if name in small or name not in _warm_names(small_from)}
+    env = {**os.environ, "KB_ROOT": str(kb_dir / "kb"), "KB_STATE_DIR": str(kb_dir / "state")}
+    out_file = Path(tempfile.mkdtemp(prefix="kb-warm-")) / "warm.json"  # one per run: two runs may share the folder
+    started, load = time.time(), os.getloadavg()
+    _run(
+        [*_python(WARM_QUERIES), str(store), json.dumps(_synth_params()), str(repeat), json.dumps(sorted(names))],
+        env,
+        kb_dir,
+        out_file,
+        stderr=True,
+    )
+    return {
+        "kb_dir": str(kb_dir),
+        "load_before": load,
+        "load_after": os.getloadavg(),
+        "seconds": round(time.time() - started, 1),
+        "warm_queries_ms": json.loads(out_file.read_text() or "{}"),
+    }
+
+
+def _warm_names(results: Path) -> set[str]:
+    """Every query a bench result file timed warm (a query it did not time is run: nothing is known of it)."""
+    loaded = json.loads(results.read_text("utf-8"))
+    return {name for r in (loaded if isinstance(loaded, list) else [loaded]) for name in r.get("warm_queries_ms", {})}
 
 
 def compare_builds(size: int, ref: str, repeat: int) -> dict[str, object]:
@@ -445,10 +514,11 @@ def main() -> None:
         "mode",
         nargs="?",
         default="sizes",
-        choices=["sizes", "shipped", "load", "report", "compare", "compare-build"],
+        choices=["sizes", "shipped", "load", "report", "compare", "compare-build", "warm"],
         help="what to measure (report: every part at each size, judged against the targets in docs/bench-report.md; "
         "compare: every named query as --ref had it against this checkout's, interleaved on one store; "
-        "compare-build: kb build of --ref, of this checkout and pyoxigraph's bulk load, interleaved)",
+        "compare-build: kb build of --ref, of this checkout and pyoxigraph's bulk load, interleaved; "
+        "warm: every named query timed warm on the built KB of --kb-dir)",
     )
     parser.add_argument("--sizes", default="1000,10000", help="measures per synthetic KB, comma-separated")
     parser.add_argument("--repeat", type=int, default=3, help="runs per median")
@@ -458,9 +528,21 @@ def main() -> None:
         "--parts", default=",".join(PARTS), help=f"what to measure, comma-separated from {','.join(PARTS)}"
     )
     parser.add_argument("--ref", default="main", help="compare, compare-build: the git ref whose code is the baseline")
-    parser.add_argument("--queries", default="", help="compare: only these named queries, comma-separated")
+    parser.add_argument("--queries", default="", help="compare, warm: only these named queries, comma-separated")
     parser.add_argument(
         "--work", default="", help="compare: a folder to keep the synthetic KB and its store in, reused when built"
+    )
+    parser.add_argument(
+        "--kb-dir", default="", help="warm: a folder with kb/ and its built state/store (as --work leaves them)"
+    )
+    parser.add_argument(
+        "--only-small",
+        nargs="?",
+        const=str(REPO / "bench" / "results" / "latest.json"),
+        default=None,
+        metavar="RESULTS",
+        help="warm: only the queries that answered at most 100 rows at the smallest size of a bench result file "
+        "(default bench/results/latest.json), and any it did not time",
     )
     parser.add_argument("--clients", type=int, default=50, help="load test: concurrent clients")
     parser.add_argument("--seconds", type=float, default=30.0, help="load test: duration")
@@ -473,6 +555,13 @@ def main() -> None:
             only = tuple(filter(None, args.queries.split(",")))
             reuse = Path(args.work) if args.work else None
             print(json.dumps(compare_queries(size, args.ref, args.repeat, only, reuse), indent=1), flush=True)
+        return
+    if args.mode == "warm":
+        if not args.kb_dir:
+            parser.error("warm needs --kb-dir (a folder with kb/ and state/store)")
+        only = tuple(filter(None, args.queries.split(",")))
+        small = Path(args.only_small) if args.only_small else None
+        print(json.dumps(warm_on(Path(args.kb_dir), args.repeat, only, small), indent=1, ensure_ascii=False))
         return
     if args.mode == "compare-build":
         for size in (int(s) for s in args.sizes.split(",")):

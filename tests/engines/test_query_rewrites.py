@@ -294,3 +294,28 @@ def test_a_result_of_at_most_one_row_is_not_sorted_again_on_the_store(count: int
     assert fast is not None and len(fast.rows) == count
     two = _planted({"a": ox.Literal("a"), "b": ox.Literal("b")})
     assert fast_answer(two, text) is None  # two rows: the store orders them
+
+
+PLANTED_LINKS = """
+@prefix cq: <{cq}> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix ex: <urn:ex:> .
+ex:m1 a cq:Measure ; cq:implements ex:doc, ex:both, ex:untyped, ex:other ; rdfs:label "one"@en ;
+    cq:appliesTo ex:p1, ex:p2 .
+ex:m2 a cq:Measure ; cq:implements ex:m1 .
+ex:note cq:implements ex:doc .
+ex:doc a cq:PolicyDocument .
+ex:both a cq:PolicyDocument, cq:Measure .
+ex:other a cq:Announcement .
+"""
+
+
+def test_local_implementations_gives_the_old_rows_on_planted_links() -> None:
+    """The synthetic KB has no implements links: planted ones of every kind (to a document, to a measure, to a thing
+    of both types, to an untyped or other-typed thing, from a thing that is not a measure; several places)."""
+    store = ox.Store()
+    store.load(PLANTED_LINKS.replace("{cq}", PREFIXES["cq"]).encode(), format=ox.RdfFormat.TURTLE)
+    old_text = (REFERENCE / "local-implementations.rq").read_text("utf-8")
+    old = _answer(store, old_text, {})
+    new = _answer(store, QUERIES["local-implementations"].text, {})
+    assert new[0] == old[0]
+    assert len(new[1]) == len(old[1]) == 7, old[1]  # m1: doc and both (two types) in two places; m2: m1
+    _same_rows(old_text, old[0], old[1], new[1])
