@@ -323,6 +323,8 @@ def validate(obj: _Context, files: tuple[str, ...], fmt: str, engine: str) -> No
 
     project = obj.project()
     report = validate_files(project, [Path(f) for f in files] or None, engine=engine)
+    if report.reused:  # on stderr: the findings on stdout are the same either way
+        click.echo(f"{len(report.reused)} checks' rows reused from an earlier kb validate of this build", err=True)
     if fmt == "json":
         click.echo(
             json.dumps(

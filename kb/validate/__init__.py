@@ -15,6 +15,8 @@ from pathlib import Path
 from .. import store as kb_store
 from ..loader import load_file
 from ..project import Project
+from ..query import checked
+from ..query.run import QueryResult
 from .checks import CHECKS_DIR, declared_terms
 from .in_context import validate_in_context
 from .places import IndexedFiles, Locator
@@ -37,7 +39,8 @@ def validate_store(project: Project, engine: str = DEFAULT_ENGINE) -> Report:
     """Every check over the knowledge base as the store holds it (the derived periods included).
 
     Findings are placed through the store's location index; a file is parsed again only when a finding needs a
-    line inside it that the index does not keep.
+    line inside it that the index does not keep. The *-violation checks' rows are kept in the snapshot folder
+    (kb/query/checked.py) for `kb query` and for the next validation of the same snapshot (`Report.reused`).
     """
     store = kb_store.open_store(project)
     names = [project.relative(path) for path in project.input_files()]
@@ -47,7 +50,15 @@ def validate_store(project: Project, engine: str = DEFAULT_ENGINE) -> Report:
         kb_store.read_index(project),
         lambda name: load_file(project.root / name, name, project.root),
     )
-    return run_checks(project, store, Locator(files, store), declared_terms(store), None, None, engine)
+    answers: dict[str, tuple[str, QueryResult]] = {}
+    report = run_checks(project, store, Locator(files, store), declared_terms(store), None, None, engine, None, answers)
+    folder = kb_store.snapshot_folder(store)
+    if folder is not None:
+        # the checks answered from the rows an earlier validation kept (query_findings reads them first)
+        report.reused = sorted(name for text, (name, rows) in answers.items() if checked.checked(folder, text) == rows)
+        if len(report.reused) < len(answers):  # rows not kept yet (or not all): keep this run's for this snapshot
+            checked.write_checked(folder, answers)
+    return report
 
 
 def validate_files(project: Project, paths: list[Path] | None = None, engine: str = DEFAULT_ENGINE) -> Report:

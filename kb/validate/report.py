@@ -52,6 +52,8 @@ class Report:
     # The SHACL engine's own results (N-Triples) and every finding as reported, for the Turtle report
     shacl_results: bytes = b""
     reported: list[Finding] = field(default_factory=list)
+    # The *-violation checks whose rows were read back from an earlier full validation of the same snapshot
+    reused: list[str] = field(default_factory=list)
 
     @functools.cached_property
     def shacl_report(self) -> bytes:

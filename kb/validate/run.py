@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pyoxigraph as ox
 
 from ..project import Project
+from ..query.run import QueryResult
 from .checks import (
     FileTriples,
     declaration_findings,
@@ -70,18 +71,19 @@ def run_checks(
     report_files: set[str] | None,
     engine: str = DEFAULT_ENGINE,
     reference: ox.Store | None = None,
+    answers: dict[str, tuple[str, QueryResult]] | None = None,
 ) -> Report:
     """Every check over `store`; with `report_files`, only the findings in those files.
 
     `reference` is the knowledge base the checked files are read against when it is not `store` itself (new files
     validated in the context of the built store): the target groups' names and the IRIs a misspelt link is
-    compared with come from it, without the graphs of the files being checked.
+    compared with come from it, without the graphs of the files being checked. `answers`: see query_findings.
     """
     shacl, report_nt = shacl_findings(store, locator, project.shapes_file, focus, engine)
     # the curated graphs' distinct objects, read once for the checks that look for objects of one kind
     objects = GraphObjects(store) if isinstance(locator.files, IndexedFiles) else None
     findings = shacl + evidence_findings(store, locator, project)
-    findings += query_findings(store, locator, None if objects is None else objects.pairs)
+    findings += query_findings(store, locator, None if objects is None else objects.pairs, answers)
     names = locator.files.names
     checked = names if report_files is None else [n for n in names if n in report_files]
     fact_files = [n for n in checked if not n.startswith("ontology/")]
