@@ -296,7 +296,32 @@ def compare_builds(size: int, ref: str, repeat: int) -> dict[str, object]:
             figures[f"{way}_rss_ratio"] = round(figures[f"{way}_peak_mb"] / figures["bulk_load_peak_mb"], 2)
         _log(f"{size}: round {number + 1}: {figures}")
         rounds.append(figures)
-    return {"size": size, "ref": ref, "rounds": rounds}
+    same = same_builds(work / "state-ref" / "store", work / "state-new" / "store", quads=size <= QUADS_MAX)
+    _log(f"{size}: the two builds: {same}")
+    return {"size": size, "ref": ref, "rounds": rounds, "same": same}
+
+
+KEPT = ("manifest.json", "index.json", "summary.json", "search.txt", "days.txt")
+QUADS_MAX = 20000  # largest size whose stores compare-build compares quad by quad (in memory, canonicalised)
+
+
+def same_builds(old: Path, new: Path, quads: bool) -> dict[str, bool]:
+    """Whether two published store folders hold the same: each kept file byte for byte (absent in both counts as
+    the same), and, with `quads`, the same dataset once both are canonicalised (blank nodes relabelled)."""
+    import pyoxigraph as ox
+
+    same = {}
+    for name in KEPT:
+        a, b = old / name, new / name
+        same[name] = (a.read_bytes() if a.exists() else None) == (b.read_bytes() if b.exists() else None)
+    if quads:
+        datasets = []
+        for folder in (old, new):
+            dataset = ox.Dataset(ox.Store.read_only(str(folder)))
+            dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+            datasets.append({str(quad) for quad in dataset})
+        same["quads"] = datasets[0] == datasets[1] and len(datasets[0]) > 0
+    return same
 
 
 def _result_keys(path: Path) -> list[tuple[str, str, str, str]]:

@@ -32,7 +32,7 @@ from ..fsio import write_atomic
 from ..namespaces import PREFIXES
 from .catalogue import get_named_query
 from .run import QueryResult, parse_term
-from .summary import _decode, _encode, digest, read_once
+from .summary import _decode, digest, read_once
 
 SEARCH = "search.txt"
 FORMAT = 1
@@ -76,42 +76,52 @@ Cell = list[str] | None
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | None
 
 
-def _read(store: ox.Store, prop: str) -> list[tuple[Term, Term]]:
+def _read(store: ox.Store, prop: str) -> ox.QuerySolutions:
     result = store.query(_TEXTS.replace("PROPERTY", prop), prefixes=PREFIXES, use_default_graph_as_union=True)
     if not isinstance(result, ox.QuerySolutions):
         raise TypeError("expected a SELECT query")
-    return [(solution["measure"], solution["text"]) for solution in result]
+    return result
 
 
-def _pairs(labels: list[Term]) -> list[list[Cell]]:
+Label = tuple[str, str]  # (text, language) of a label in English or Chinese: all `search` projects of one
+
+
+def _pairs(labels: list[Label]) -> list[list[Cell]]:
     """The distinct (label_en, label_zh) pairs `search` projects for one measure: each English label with each
     Chinese one, unbound where the measure has none (its OPTIONALs)."""
 
     def of(language: str) -> list[Cell]:
-        found = {str(t): t for t in labels if isinstance(t, ox.Literal) and t.language == language}
-        return [_encode(found[key]) for key in sorted(found)] or [None]
+        texts = {text for text, lang in labels if lang == language}
+        if len(texts) > 1:  # in the order of the literals' N-Triples forms, as the distinct rows came
+            found = {str(ox.Literal(text, language=language)): text for text in texts}
+            return [["lang", found[key], language] for key in sorted(found)]
+        return [["lang", text, language] for text in texts] or [None]
 
     return [[en, zh] for en in of("en") for zh in of("zh")]
 
 
 def index_lines(store: ox.Store) -> list[str] | None:
     """The lines of search.txt for this store, or None when a measure is a blank node (no index: `search` orders
-    by ?measure, and the store's order of blank nodes is its own)."""
+    by ?measure, and the store's order of blank nodes is its own).
+
+    The solutions are taken one at a time, keeping of each text only its folded form and, for the labels in English
+    or Chinese, their text and language (a list of every solution held 100+ MB more at 100k measures)."""
     texts: dict[str, list[str]] = {}
-    labels: dict[str, list[Term]] = {}
+    labels: dict[str, list[Label]] = {}
     for prop in ("rdfs:label", "cq:quote"):
+        label = prop == "rdfs:label"
         for measure, text in _read(store, prop):
             if not isinstance(measure, ox.NamedNode):
                 return None
             if text is None or isinstance(text, ox.BlankNode):
                 continue  # STR() of a blank node is an error: the SPARQL never matches it
             texts.setdefault(measure.value, []).append(fold(text.value).replace("\n", _SEPARATOR))
-            if prop == "rdfs:label":
-                labels.setdefault(measure.value, []).append(text)
+            if label and isinstance(text, ox.Literal) and text.language in ("en", "zh"):
+                labels.setdefault(measure.value, []).append((text.value, text.language))
     order = sorted(texts)
     header = {"format": FORMAT, "query": digest(get_named_query(NAME).text), "measures": len(order)}
-    haystacks = [_SEPARATOR.join(sorted(set(texts[iri]))) for iri in order]
-    rows = [json.dumps([iri, _pairs(labels.get(iri, []))], ensure_ascii=False) for iri in order]
+    haystacks = [_SEPARATOR.join(sorted(set(texts.pop(iri)))) for iri in order]
+    rows = [json.dumps([iri, _pairs(labels.pop(iri, []))], ensure_ascii=False) for iri in order]
     return [json.dumps(header), *haystacks, *rows]
 
 
