@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import cast
 
@@ -64,10 +64,6 @@ class Inputs:
     unaffected: list[tuple[str, str]]
     sources: list[SourcePeriod]
     within: dict[str, list[str]]
-    # How often each (measure, place) of cq:appliesTo is stated beyond once (one statement per graph that states it),
-    # and whether a measure applies to a blank node or literal: what the day index needs (SpanRows), not the rules.
-    repeated_places: dict[tuple[str, str], int] = field(default_factory=dict, compare=False)
-    odd_places: bool = field(default=False, compare=False)
 
     def periods(self) -> Iterator[Period]:
         return iter_periods(self.measures, self.links, self.repeals, self.unaffected, self.sources, self.within)
@@ -119,18 +115,9 @@ def read_inputs(store: ox.Store) -> Inputs:
 
     iris = set(typed("Measure"))
     places: dict[str, set[str]] = {}  # only for the measures that have some, like the days
-    repeated: dict[tuple[str, str], int] = {}
-    odd = False
     for s, o in iri_pairs("appliesTo"):
-        if s not in iris:
-            continue
-        if not o:
-            odd = True
-            continue
-        known_places = places.setdefault(s, set())
-        if o in known_places:
-            repeated[s, o] = repeated.get((s, o), 0) + 1
-        known_places.add(o)
+        if o and s in iris:
+            places.setdefault(s, set()).add(o)
     links = [Link(s, effect, o) for effect in _EFFECTS for s, o in iri_pairs(effect) if s in iris and o in iris]
     repeals = [Repeal(s, o) for s, o in iri_pairs("repealsInconsistentWith") if s in iris]
     unaffected = [(s, o) for s, o in iri_pairs("leavesUnaffected") if s in iris]
@@ -171,7 +158,7 @@ def read_inputs(store: ox.Store) -> Inputs:
         for iri in sources
         if starts.get(iri) is not None and ends.get(iri) is not None
     ]
-    return Inputs(measures, links, repeals, unaffected, periods_of_sources, within, repeated, odd)
+    return Inputs(measures, links, repeals, unaffected, periods_of_sources, within)
 
 
 def compute_periods(store: ox.Store) -> tuple[list[Period], list[Window]]:
@@ -237,72 +224,18 @@ def period_lines(periods: Iterable[Period], windows: list[Window]) -> Iterator[s
 
 CHUNK_LINES = 25_000  # lines of derived N-Triples per bulk load: memory holds one chunk (~1 kB a line in the loader)
 
-SpanRow = tuple[str, str, str, str]  # (from, until or "", "1" when the state is unknown else "0", measure)
 
-
-@dataclass
-class SpanRows:
-    """The status spans the derivation writes, by place, as the day index (kb/query/days.py) keeps them: what its
-    query over the store would read, kept while they are written instead of read back.
-
-    `rows` is None when that reading would not be the store's: a measure applying to a blank node or literal (the
-    index is not written), or two measures whose spans share IRIs (same local name: the store joins them across)."""
-
-    rows: dict[str, list[SpanRow]] | None = field(default_factory=dict)
-    _locals: set[str] = field(default_factory=set)
-
-    def add(
-        self, period: Period, places: frozenset[str], repeated: dict[tuple[str, str], int], days: dict[date, str]
-    ) -> None:
-        if self.rows is None or not period.spans:
-            return
-        local = _local(period.measure)
-        if local in self._locals:
-            self.rows = None
-            return
-        self._locals.add(local)
-        measure = period.measure
-        spans = []
-        for span in period.spans:
-            first = days.get(span.start) or days.setdefault(span.start, span.start.isoformat())
-            last = (
-                ""
-                if span.until is None
-                else (days.get(span.until) or days.setdefault(span.until, span.until.isoformat()))
-            )
-            spans.append((first, last, "1" if span.status is Status.UNKNOWN else "0", measure))
-        for place in places:
-            block = self.rows.setdefault(place, [])
-            for _ in range(1 + repeated.get((measure, place), 0)):  # the store's union repeats a row per statement
-                block.extend(spans)
-
-
-def derive(store: ox.Store, spans: SpanRows | None = None) -> int:
-    """Replace the derived graph in `store` with periods computed from its curated facts; triples written. With
-    `spans`, the status spans written are also kept there by place (for the day index).
+def derive(store: ox.Store) -> int:
+    """Replace the derived graph in `store` with periods computed from its curated facts; triples written.
 
     The IRIs written come from the store's own quads (already checked by its parser), so the text is loaded without
     validating them again (`lenient`)."""
     inputs = read_inputs(store)
     if any(graph == _GRAPH for graph in store.named_graphs()):
         store.remove_graph(_GRAPH)
-    periods = inputs.periods()
-    if spans is not None:
-        if inputs.odd_places:
-            spans.rows = None
-        places = {m.measure: m.places for m in inputs.measures}
-        repeated = inputs.repeated_places
-        days: dict[date, str] = {}  # each day's text once
-
-        def kept(periods: Iterator[Period]) -> Iterator[Period]:
-            for period in periods:
-                spans.add(period, places.get(period.measure, frozenset()), repeated, days)
-                yield period
-
-        periods = kept(periods)
     written = 0
     chunk: list[str] = []
-    for line in period_lines(periods, coverage_windows(inputs.sources)):
+    for line in period_lines(inputs.periods(), coverage_windows(inputs.sources)):
         chunk.append(line)
         if len(chunk) == CHUNK_LINES:
             written += _load_lines(store, chunk)

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .derive import SpanRows, derive
+from .derive import derive
 from .errors import StoreError, UsageError
 from .fsio import FileLock, acquire_lock, current_umask, write_atomic
 from .loader import Dataset, load_dataset, load_into, read_input
@@ -245,15 +245,12 @@ def _build_locked(project: Project, progress: Progress | None) -> BuildResult:
         subject_index.clear()
         if progress:
             progress("derived effective periods", len(paths), len(paths))
-        spans = SpanRows()  # the status spans by place, kept while they are written, for the day index
-        derive(store, spans)  # a graph of its own, from the curated quads just loaded
-        # the spans by place, for the day question (kb/query/days.py): written now, they are not held any longer
-        write_days_index(store, fresh, spans.rows)
-        spans.rows = None
+        derive(store)  # a graph of its own, from the curated quads just loaded
         store.flush()
         store.optimize()
         write_summary(store, fresh)  # the summary queries' answers, kept in the snapshot (kb/query/summary.py)
         write_search_index(store, fresh)  # `search`'s folded labels and quotes, kept beside them (kb/query/search.py)
+        write_days_index(store, fresh)  # the status spans by place, for the day question (kb/query/days.py)
         store = None
         _write_json_atomic(fresh / MANIFEST, {"format": STORE_FORMAT, "files": prints, "triples": triples})
         os.chmod(fresh, 0o777 & ~current_umask())  # mkdtemp makes it 0o700: readable like any folder

@@ -36,7 +36,6 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..derive import DERIVED_GRAPH
 from ..fsio import write_atomic
 from ..namespaces import PREFIXES, XSD_DATE
 from .catalogue import get_named_query
@@ -88,32 +87,6 @@ def index_text(store: ox.Store) -> str | None:
             return None
         flag = "1" if isinstance(unknown, ox.Literal) and unknown.value == "true" else "0"
         blocks.setdefault(applies_to.value, []).append((first, last, flag, measure.value))
-    return _text(store, blocks)
-
-
-# The span predicates: stated by the curated graphs (or the default graph), they join the derivation's spans in
-# the store's reading, which the spans kept by the derivation do not show.
-_CURATED_SPANS = f"""
-ASK {{
-  VALUES ?p {{ cq:spanOf cq:spanFrom cq:spanUntil cq:status }}
-  {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != <{DERIVED_GRAPH}>) }} UNION {{ ?s ?p ?o }}
-}}
-"""
-
-
-def index_text_from(store: ox.Store, spans: dict[str, list[tuple[str, str, str, str]]] | None) -> str | None:
-    """The text `index_text` gives, from the status spans the derivation kept by place while writing them
-    (kb/derive.py SpanRows) instead of read back from the store; the store's own reading when they cannot stand
-    for it (None, or span statements in the curated graphs)."""
-    if digest(get_named_query(NAME).text) != IMPLEMENTS:
-        return None
-    if spans is None or store.query(_CURATED_SPANS, prefixes=PREFIXES):
-        return index_text(store)
-    return _text(store, spans)
-
-
-def _text(store: ox.Store, blocks: dict[str, list[tuple[str, str, str, str]]]) -> str | None:
-    """days.txt from the spans by place and the store's place hierarchy."""
     within = []
     for place, parent in select(store.query(_WITHIN, prefixes=PREFIXES, use_default_graph_as_union=True)):
         if isinstance(place, ox.NamedNode) and isinstance(parent, ox.NamedNode):
@@ -130,12 +103,9 @@ def _text(store: ox.Store, blocks: dict[str, list[tuple[str, str, str, str]]]) -
     return json.dumps(header, ensure_ascii=False) + "\n" + "".join(texts[place] for place in sorted(texts))
 
 
-def write_days_index(
-    store: ox.Store, folder: Path, spans: dict[str, list[tuple[str, str, str, str]]] | None = None
-) -> None:
-    """Keep the status spans by place in `folder`/days.txt: those the derivation kept (`spans`), else every span of
-    the store just built, read back."""
-    text = index_text(store) if spans is None else index_text_from(store, spans)
+def write_days_index(store: ox.Store, folder: Path) -> None:
+    """Read every status span of the store just built and keep them by place in `folder`/days.txt."""
+    text = index_text(store)
     if text is not None:
         write_atomic(folder / DAYS, text)
 
