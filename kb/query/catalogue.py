@@ -48,17 +48,7 @@ FORMS = {
 
 def param_form(example: str) -> str:
     """The form an example value shows (a key of FORMS), or "" when it is plain text."""
-    from ..namespaces import expand
-
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", example):
-        return "date"
-    if example and expand(example) is not None:
-        return "iri"
-    if example.lower() in ("true", "false"):
-        return "boolean"
-    if re.fullmatch(r"-?\d+", example):
-        return "integer"
-    return ""
+    return next((form for form in FORMS if example and fits_form(form, example)), "")
 
 
 def fits_form(form: str, value: str) -> bool:
