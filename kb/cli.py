@@ -20,6 +20,8 @@ from .errors import KbError
 from .media import QUERY_FORMATS
 
 if TYPE_CHECKING:  # for annotations only: the commands import what they use when they run
+    import pyoxigraph as ox
+
     from .project import Project
     from .validate import Finding
 
@@ -267,8 +269,32 @@ def query(
     else:
         store = open_store(obj.project())
         check_terms(store, bindings)
+        if _stream_kept(store, text, bindings, fmt):
+            return
         result = run_query(store, text, bindings)
     click.echo(format_result(result, fmt, width), nl=False)
+
+
+def _stream_kept(store: ox.Store, text: str, bindings: dict[str, str], fmt: str) -> bool:
+    """Write a full table kept by an earlier answer a row at a time as it is read (kb/query/tables.py), in the
+    formats that allow it; False when there is none, and the query is answered as usual."""
+    from .errors import QueryError
+    from .query.results import STREAMED, select_chunks
+    from .query.tables import kept_stream
+
+    table = kept_stream(store, text, bindings) if fmt in STREAMED else None
+    if table is None:
+        return False
+    try:
+        for chunk in select_chunks(table.variables, table.rows(), fmt):
+            click.echo(chunk, nl=False)
+    except (ValueError, OSError) as exc:  # a file whose checksum held but whose rows do not: written by a bug
+        table.path.unlink(missing_ok=True)  # the next answer runs on the store and keeps a good one
+        raise QueryError(
+            f"the kept answer {table.path} broke off after part of its rows: {exc}",
+            hint="it is removed; run the query again (it runs on the store)",
+        ) from None
+    return True
 
 
 def _finding_line(finding: Finding) -> str:
