@@ -217,6 +217,10 @@ def query(
 
     Tables fit the terminal: the widest columns are cut (… marks a cut cell and the last line says so), or,
     when there are too many columns for that, each row is printed as a record with its values wrapped.
+
+    The first answer of a full table (a named question or feed without parameters, such as `measures`) is
+    kept with the build and later answers of the same build read it back, in CSV, TSV and JSON a row at
+    a time; a rebuilt store answers afresh.
     """
     from .errors import QueryError
     from .query import (
@@ -339,6 +343,11 @@ def validate(obj: _Context, files: tuple[str, ...], fmt: str, engine: str) -> No
 
     Each finding gives its severity, file:line, subject, property, a message in English and Chinese
     and a hint.
+
+    Without FILES, the rows of the *-violation checks (each one that ran as its own query) are kept with
+    the build (checked.json in its snapshot), when its folder can be written: the next kb validate of the
+    same build reuses them (it says so on stderr), and kb query and kb serve answer those checks from
+    them. A rebuilt store has none until it is validated again.
 
     \b
     Exit 0 when everything conforms (warnings allowed),
