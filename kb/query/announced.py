@@ -6,11 +6,13 @@ build (`write_announced_index`, called at the end of kb/query/summary.py's `writ
 `cq:announced` pair once and writes `announced.txt` in the snapshot folder:
 
 - line 1: a JSON header: the format, the digest of the query text the index answers (`IMPLEMENTS`), the number of
-  lines and the size of what follows (bytes);
+  lines, the size of what follows (bytes) and its CRC-32;
 - then one line per pair, sorted by day: `YYYY-MM-DD TAB subject`.
 
-`announced_between` answers exactly that text with its `from` and `to` (plain dates): the days are bisected for the
-subjects announced within them; none, and the answer is no row without the store; up to `MOST`, and the query's own
+`announced_between` answers exactly that text with its `from` and `to` (plain dates): the file is read once per
+process and checked whole (size, CRC), and its bytes are bisected for the lines of the days asked (no list of the
+lines is built, so the first question in a process costs a read of the file, not a parse of every line); none,
+and the answer is no row without the store; up to `MOST`, and the query's own
 text runs on the store with those subjects as a VALUES block, so the store checks the dates, the type and every
 shown property again and the rows are the SPARQL's, in its order. More than `MOST`, a folder without the file, a
 damaged file (cut, unsorted, another format or text), a date that is not a plain YYYY-MM-DD in the store (no index
@@ -20,10 +22,10 @@ is written then), or parameters that are not plain dates give None: the query ru
 
 from __future__ import annotations
 
-import bisect
 import json
 import re
 import threading
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,7 +61,8 @@ def index_text(store: ox.Store) -> str | None:
         pairs.append(f"{day.value}\t{subject.value}\n")
     pairs.sort()
     body = "".join(pairs)
-    header = {"format": FORMAT, "query": IMPLEMENTS, "lines": len(pairs), "size": len(body.encode("utf-8"))}
+    data = body.encode("utf-8")
+    header = {"format": FORMAT, "query": IMPLEMENTS, "lines": len(pairs), "size": len(data), "crc": zlib.crc32(data)}
     return json.dumps(header) + "\n" + body
 
 
@@ -72,32 +75,53 @@ def write_announced_index(store: ox.Store, folder: Path) -> None:
 
 @dataclass(frozen=True)
 class _Index:
-    days: list[str]  # sorted
-    subjects: list[str]  # in the same order
+    """The file's bytes (read once per process and checked whole: size and CRC) and where its lines begin."""
+
+    data: bytes
+    body: int  # the offset of the first line
+
+    def first(self, day: bytes, after: bool) -> int:
+        """The offset of the first line whose day is at or after `day` (`after`: strictly after), by bisecting the
+        bytes: each step finds the start of the line around its middle, so the lines are never split up."""
+        data, low, high = self.data, self.body, len(self.data)
+        while low < high:
+            middle = (low + high) // 2
+            start = data.rfind(b"\n", low, middle) + 1 or low
+            line_day = data[start : start + 10]
+            if line_day < day or (after and line_day == day):
+                low = data.index(b"\n", start) + 1
+            else:
+                high = start
+        return low
+
+    def subjects(self, first: str, last: str) -> list[str] | None:
+        """The subjects announced from `first` to `last` (days as YYYY-MM-DD), or None for a line that is not the
+        build's (then the store answers)."""
+        low, high = self.first(first.encode(), False), self.first(last.encode(), True)
+        found = []
+        for line in self.data[low:high].decode("utf-8").splitlines():
+            day, tab, subject = line.partition("\t")
+            if not tab or not subject or not _DAY.fullmatch(day) or not first <= day <= last:
+                return None
+            found.append(subject)
+        return found
 
 
 def _read(folder: Path) -> _Index | None:
     try:
         data = (folder / ANNOUNCED).read_bytes()
-        first, _, body = data.partition(b"\n")
+        first, newline, _ = data.partition(b"\n")
         header = json.loads(first)
-        text = body.decode("utf-8")
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, ValueError):
         return None
     if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("query") != IMPLEMENTS:
         return None
-    if header.get("size") != len(body):
-        return None  # cut short, or grown: not the file the build wrote
-    days, subjects = [], []
-    for line in text.splitlines():
-        day, tab, subject = line.partition("\t")
-        if not tab or not _DAY.fullmatch(day) or not subject:
-            return None
-        days.append(day)
-        subjects.append(subject)
-    if len(days) != header.get("lines") or any(a > b for a, b in zip(days, days[1:], strict=False)):
+    body = len(first) + len(newline)
+    if header.get("size") != len(data) - body or header.get("crc") != zlib.crc32(memoryview(data)[body:]):
+        return None  # cut short, grown or changed: not the file the build wrote
+    if body < len(data) and not data.endswith(b"\n"):
         return None
-    return _Index(days, subjects)
+    return _Index(data, body)
 
 
 _LOADED: dict[str, _Index | None] = {}  # per snapshot folder (a published folder never changes)
@@ -120,8 +144,10 @@ def announced_between(store: ox.Store, folder: Path, text: str, params: dict[str
     index = _index(folder)
     if index is None:
         return None
-    low, high = bisect.bisect_left(index.days, first.value), bisect.bisect_right(index.days, last.value)
-    found = sorted(set(index.subjects[low:high]))
+    subjects = index.subjects(first.value, last.value) if first.value <= last.value else []
+    if subjects is None:
+        return None
+    found = sorted(set(subjects))
     if len(found) > MOST:
         return None
     code = bind_params(text, bindings)

@@ -149,3 +149,16 @@ def test_a_store_with_a_date_that_is_not_plain_gets_no_index() -> None:
     store = ox.Store()
     store.add(ox.Quad(ox.BlankNode(), announced, ox.Literal("2022-11-20", datatype=ox.NamedNode(xsd + "date"))))
     assert index_text(store) is None  # a blank node cannot be named in a VALUES block
+
+
+def test_the_bisection_finds_the_lines_a_scan_finds() -> None:
+    """Days repeated, missing and at both ends, subjects of every length: each range's subjects as a scan finds them."""
+    days = [date(2022, 1, 1) + timedelta(days=n // 3 + (n % 7 == 0)) for n in range(300)]
+    pairs = sorted((day.isoformat(), f"urn:x:{'s' * (n % 17)}{n}") for n, day in enumerate(days))
+    body = "".join(f"{day}\t{subject}\n" for day, subject in pairs).encode()
+    index = announced_module._Index(b"{}\n" + body, 3)
+    probe = sorted({day for day, _ in pairs} | {"2021-12-31", "2022-05-01", "2022-02-10"})
+    for first in probe:
+        for last in probe:
+            expected = [subject for day, subject in pairs if first <= day <= last]
+            assert index.subjects(first, last) == expected, (first, last)
