@@ -101,7 +101,6 @@ class _Codes:
         self._namespace_code = {ns: chr(0x30 + i) for i, ns in enumerate(namespaces)}
         self._datatype_code = {dt: chr(0x30 + i) for i, dt in enumerate(datatypes)}
         self._datatype_nodes = [ox.NamedNode(dt) for dt in datatypes]
-        self._longest_first = sorted(namespaces, key=len, reverse=True)
 
     def datatype_code(self, datatype: str) -> str:
         code = self._datatype_code.get(datatype)
@@ -118,10 +117,11 @@ class _Codes:
             return None
         if isinstance(term, ox.NamedNode):
             iri = term.value
-            for namespace in self._longest_first:
-                if iri.startswith(namespace):
-                    return "I" + self._namespace_code[namespace] + iri[len(namespace) :]
-            return "<" + iri
+            # Any namespace the IRI starts with will do (the cell is namespace + local name again): the one that
+            # ends at its last / or #, looked up at once, is the project's for nearly every IRI.
+            cut = max(iri.rfind("/"), iri.rfind("#")) + 1
+            code = self._namespace_code.get(iri[:cut]) if cut else None
+            return "<" + iri if code is None else "I" + code + iri[cut:]
         if isinstance(term, ox.BlankNode):
             return "_" + term.value
         if term.language:
