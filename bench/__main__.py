@@ -176,6 +176,75 @@ print(json.dumps(out))
 """
 
 
+# One answer of a full table, timed in a child of its own (python -c TABLE_ANSWER STORE NAME WAY): `ref`, the code of
+# the ref (the store's run, nothing kept); `first`, this checkout with the table's kept file removed (the store's
+# run and the writing of the file); `kept`, this checkout again (the rows read back, run_query's QueryResult);
+# `stream`, the kept rows written as CSV to /dev/null as kb query streams them.
+TABLE_ANSWER = """
+import json, os, sys, time
+from pathlib import Path
+from kb.query import run_query
+from kb.query.catalogue import catalogue
+from kb.store import open_snapshot
+link, name, way = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+store = open_snapshot(link)
+text = catalogue()[name].text
+if way == "first":
+    from kb.query.tables import _path
+    _path(link.resolve(), text).unlink(missing_ok=True)
+wall, cpu = time.perf_counter(), time.process_time()
+if way == "stream":
+    from kb.query.results import select_chunks
+    from kb.query.tables import kept_stream
+    table = kept_stream(store, text)
+    with open(os.devnull, "w") as sink:
+        for chunk in select_chunks(table.variables, table.rows(), "csv"):
+            sink.write(chunk)
+    rows = table.count
+else:
+    rows = len(run_query(store, text).rows)
+out = {"cpu_s": time.process_time() - cpu, "wall_s": time.perf_counter() - wall, "rows": rows}
+if way == "first":
+    from kb.query.tables import _path
+    kept = _path(link.resolve(), text)
+    out["kept_mb"] = round(kept.stat().st_size / 1e6, 2) if kept.exists() else None
+print(json.dumps(out))
+"""
+TABLE_WAYS = ("ref", "first", "kept", "stream")
+
+
+def compare_tables(work: Path, ref: str, repeat: int, names: tuple[str, ...]) -> dict[str, object]:
+    """On the built synthetic KB that `--work` holds (kb/, state/): each full table answered by the code of `ref`
+    (on the store), by this checkout's first answer (kept file removed) and kept answer, and streamed, a child
+    process each, interleaved round by round; CPU medians and rows per CPU second of each way."""
+    root, state = work / "kb", work / "state"
+    if not (state / "store").exists():
+        raise SystemExit(f"{work}: no built store at state/store (python -m bench compare --work {work} builds one)")
+    old_code = Path(tempfile.mkdtemp(prefix="kb-ref-"))
+    archive = subprocess.run(["git", "archive", ref], cwd=REPO, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(old_code)], input=archive, check=True)
+    env = {**os.environ, "KB_ROOT": str(root), "KB_STATE_DIR": str(state)}
+    out: dict[str, object] = {"work": str(work), "ref": ref, "load_before": os.getloadavg()}
+    for name in names:
+        runs: dict[str, list[dict[str, float]]] = {way: [] for way in TABLE_WAYS}
+        for number in range(repeat):
+            for way in TABLE_WAYS:
+                answer = Path(tempfile.mkstemp(prefix="kb-table-")[1])
+                code = old_code if way == "ref" else REPO
+                _run([*_python(TABLE_ANSWER), str(state / "store"), name, way], env, root, answer, code=code)
+                runs[way].append(json.loads(answer.read_text() or "{}"))
+                answer.unlink()
+            _log(f"{name} round {number + 1}: " + ", ".join(f"{w} {runs[w][-1].get('cpu_s', 0):.2f} s" for w in runs))
+        figures: dict[str, object] = {"rows": runs["first"][0].get("rows"), "kept_mb": runs["first"][0].get("kept_mb")}
+        for way, measured in runs.items():
+            cpu = statistics.median(r["cpu_s"] for r in measured)
+            figures[f"{way}_cpu_s"] = round(cpu, 3)
+            figures[f"{way}_rows_per_s"] = round(measured[0]["rows"] / cpu) if cpu else None
+        out[name] = figures
+    out["load_after"] = os.getloadavg()
+    return out
+
+
 def _ref_texts(ref: str) -> dict[str, str]:
     """The text each named query of this checkout had at git `ref` (queries the ref did not have are left out)."""
     from kb.query.catalogue import catalogue
@@ -539,10 +608,12 @@ def main() -> None:
         "mode",
         nargs="?",
         default="sizes",
-        choices=["sizes", "shipped", "load", "report", "compare", "compare-build", "warm"],
+        choices=["sizes", "shipped", "load", "report", "compare", "compare-build", "compare-tables", "warm"],
         help="what to measure (report: every part at each size, judged against the targets in docs/bench-report.md; "
         "compare: every named query as --ref had it against this checkout's, interleaved on one store; "
         "compare-build: kb build of --ref, of this checkout and pyoxigraph's bulk load, interleaved; "
+        "compare-tables: the full tables --queries on the built KB of --work: --ref's answer, this checkout's first "
+        "answer, kept answer and streamed CSV, interleaved; "
         "warm: every named query timed warm on the built KB of --kb-dir)",
     )
     parser.add_argument("--sizes", default="1000,10000", help="measures per synthetic KB, comma-separated")
@@ -587,6 +658,12 @@ def main() -> None:
         only = tuple(filter(None, args.queries.split(",")))
         small = Path(args.only_small) if args.only_small else None
         print(json.dumps(warm_on(Path(args.kb_dir), args.repeat, only, small), indent=1, ensure_ascii=False))
+        return
+    if args.mode == "compare-tables":
+        if not args.work or not args.queries:
+            parser.error("compare-tables needs --work (a folder with kb/ and state/) and --queries")
+        names = tuple(filter(None, args.queries.split(",")))
+        print(json.dumps(compare_tables(Path(args.work), args.ref, args.repeat, names), indent=1), flush=True)
         return
     if args.mode == "compare-build":
         for size in (int(s) for s in args.sizes.split(",")):

@@ -20,6 +20,8 @@ from .errors import KbError
 from .media import QUERY_FORMATS
 
 if TYPE_CHECKING:  # for annotations only: the commands import what they use when they run
+    import pyoxigraph as ox
+
     from .project import Project
     from .validate import Finding
 
@@ -215,6 +217,10 @@ def query(
 
     Tables fit the terminal: the widest columns are cut (… marks a cut cell and the last line says so), or,
     when there are too many columns for that, each row is printed as a record with its values wrapped.
+
+    The first answer of a full table (a named question or feed without parameters, such as `measures`) is
+    kept with the build and later answers of the same build read it back, in CSV, TSV and JSON a row at
+    a time; a rebuilt store answers afresh.
     """
     from .errors import QueryError
     from .query import (
@@ -267,8 +273,32 @@ def query(
     else:
         store = open_store(obj.project())
         check_terms(store, bindings)
+        if _stream_kept(store, text, bindings, fmt):
+            return
         result = run_query(store, text, bindings)
     click.echo(format_result(result, fmt, width), nl=False)
+
+
+def _stream_kept(store: ox.Store, text: str, bindings: dict[str, str], fmt: str) -> bool:
+    """Write a full table kept by an earlier answer a row at a time as it is read (kb/query/tables.py), in the
+    formats that allow it; False when there is none, and the query is answered as usual."""
+    from .errors import QueryError
+    from .query.results import STREAMED, select_chunks
+    from .query.tables import kept_stream
+
+    table = kept_stream(store, text, bindings) if fmt in STREAMED else None
+    if table is None:
+        return False
+    try:
+        for chunk in select_chunks(table.variables, table.rows(), fmt):
+            click.echo(chunk, nl=False)
+    except (ValueError, OSError) as exc:  # a file whose checksum held but whose rows do not: written by a bug
+        table.path.unlink(missing_ok=True)  # the next answer runs on the store and keeps a good one
+        raise QueryError(
+            f"the kept answer {table.path} broke off after part of its rows: {exc}",
+            hint="it is removed; run the query again (it runs on the store)",
+        ) from None
+    return True
 
 
 def _finding_line(finding: Finding) -> str:
@@ -313,6 +343,11 @@ def validate(obj: _Context, files: tuple[str, ...], fmt: str, engine: str) -> No
 
     Each finding gives its severity, file:line, subject, property, a message in English and Chinese
     and a hint.
+
+    Without FILES, the rows of the *-violation checks (each one that ran as its own query) are kept with
+    the build (checked.json in its snapshot), when its folder can be written: the next kb validate of the
+    same build reuses them (it says so on stderr), and kb query and kb serve answer those checks from
+    them. A rebuilt store has none until it is validated again.
 
     \b
     Exit 0 when everything conforms (warnings allowed),

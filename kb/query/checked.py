@@ -20,7 +20,7 @@ from pathlib import Path
 from ..errors import FileWriteError
 from ..fsio import write_atomic
 from .run import QueryResult
-from .summary import _decode, _encode, digest
+from .summary import decode_term, digest, encode_term
 
 CHECKED = "checked.json"
 FORMAT = 1
@@ -38,7 +38,7 @@ def write_checked(folder: Path, answers: dict[str, tuple[str, QueryResult]]) -> 
         digest(text): {
             "name": name,
             "variables": result.variables,
-            "rows": [[_encode(term) for term in row] for row in result.rows],
+            "rows": [[encode_term(term) for term in row] for row in result.rows],
         }
         for text, (name, result) in answers.items()
         if result.kind == "select"
@@ -89,7 +89,7 @@ def checked(folder: Path, text: str) -> QueryResult | None:
         return None
     try:
         variables = [str(v) for v in entry["variables"]]
-        rows = [[_decode(cell) for cell in row] for row in entry["rows"]]
+        rows = [[decode_term(cell) for cell in row] for row in entry["rows"]]
     except (KeyError, TypeError, IndexError, ValueError):
         return None  # a damaged entry: the query runs on the store
     if any(len(row) != len(variables) for row in rows):

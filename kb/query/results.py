@@ -7,6 +7,7 @@ import io
 import json
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 
@@ -150,12 +151,24 @@ def format_table(result: QueryResult, width: int | None = None) -> str:
 
 def format_csv(result: QueryResult, delimiter: str = ",") -> str:
     """SPARQL 1.1 CSV results: a header of variable names, plain values."""
+    return "".join(csv_chunks(result.variables, result.rows, delimiter))
+
+
+def csv_chunks(variables: list[str], rows: Iterable[Sequence[object]], delimiter: str = ",") -> Iterator[str]:
+    """`format_csv`'s text a piece at a time: the header, then a piece per batch of rows as they come."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow(result.variables)
-    for row in result.rows:
+    writer.writerow(variables)
+    for number, row in enumerate(rows, start=1):
         writer.writerow([_plain(t) for t in row])
-    return buffer.getvalue()
+        if number % _BATCH == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+_BATCH = 1000  # rows per piece of a streamed result
 
 
 def _ntriples_term(term: object) -> str:
@@ -166,10 +179,14 @@ def _ntriples_term(term: object) -> str:
 
 def format_tsv(result: QueryResult) -> str:
     """SPARQL 1.1 TSV results: ?variables, terms in N-Triples form."""
-    lines = ["\t".join("?" + v for v in result.variables)]
-    for row in result.rows:
-        lines.append("\t".join(_ntriples_term(t) for t in row))
-    return "\n".join(lines) + "\n"
+    return "".join(tsv_chunks(result.variables, result.rows))
+
+
+def tsv_chunks(variables: list[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
+    """`format_tsv`'s text a line at a time."""
+    yield "\t".join("?" + v for v in variables) + "\n"
+    for row in rows:
+        yield "\t".join(_ntriples_term(t) for t in row) + "\n"
 
 
 def _json_term(term: object) -> dict[str, str]:
@@ -190,21 +207,42 @@ def format_json(result: QueryResult) -> str:
     """SPARQL 1.1 Query Results JSON."""
     if result.kind == "ask":
         return json.dumps({"head": {}, "boolean": result.boolean}) + "\n"
-    bindings = [
-        {v: _json_term(t) for v, t in zip(result.variables, row, strict=True) if t is not None} for row in result.rows
-    ]
-    return (
-        json.dumps(
-            {"head": {"vars": result.variables}, "results": {"bindings": bindings}}, ensure_ascii=False, indent=1
-        )
-        + "\n"
-    )
+    return "".join(json_chunks(result.variables, result.rows))
+
+
+def json_chunks(variables: list[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
+    """SPARQL JSON results of a SELECT a binding at a time, the same text as `json.dumps(…, indent=1)` of the
+    whole document (its layout: the head, then each binding indented under results.bindings)."""
+    head = json.dumps({"head": {"vars": variables}, "results": {"bindings": []}}, ensure_ascii=False, indent=1)
+    before, after = head.rsplit("[]", 1)
+    yield before
+    first = True
+    for row in rows:
+        binding = {v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None}
+        text = json.dumps(binding, ensure_ascii=False, indent=1).replace("\n", "\n   ")
+        yield ("[\n   " if first else ",\n   ") + text
+        first = False
+    yield ("[]" if first else "\n  ]") + after + "\n"
 
 
 def format_turtle(result: QueryResult) -> str:
     """CONSTRUCT/DESCRIBE results as Turtle with the project prefixes."""
     data = ox.serialize(result.triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES)
     return (data or b"").decode("utf-8")
+
+
+STREAMED = ("csv", "tsv", "json")  # the formats written a row at a time (a table's widths need every row first)
+
+
+def select_chunks(variables: list[str], rows: Iterable[Sequence[object]], fmt: str) -> Iterator[str]:
+    """A SELECT's rows in one of `STREAMED` formats, written as they come: the same text as `format_result`."""
+    if fmt == "csv":
+        return csv_chunks(variables, rows)
+    if fmt == "tsv":
+        return tsv_chunks(variables, rows)
+    if fmt == "json":
+        return json_chunks(variables, rows)
+    raise ValueError(f"{fmt} is not written a row at a time")
 
 
 def format_result(result: QueryResult, fmt: str, width: int | None = None) -> str:

@@ -273,39 +273,67 @@ def run_query(
 ) -> QueryResult:
     """Run SPARQL over the union of all graphs, with the project prefixes pre-bound.
 
-    What the build kept answers first (`fast_answer`), else the query runs on the store. `folder` is the snapshot
-    folder the store reads, when the caller opened it itself (kb serve's workers); open_snapshot's stores know it."""
-    fast = fast_answer(store, text, params, folder)
-    if fast is not None:
-        return fast
-    if params:
-        text = bind_params(text, {k: parse_term(v) for k, v in params.items()})
-    return _run(store, text)
+    What the build, a validation or an earlier answer kept answers first (`kept_answer`), else the query runs on the
+    store (`fast_answer`'s ways first); the store's answer of a full table is then kept for the next time
+    (kb/query/tables.py). `folder` is the snapshot folder the store reads, when the caller opened it itself (kb
+    serve's workers); open_snapshot's stores know it."""
+    folder = _snapshot(store, folder)
+    kept = kept_answer(store, text, params, folder)
+    if kept is not None:
+        return kept
+    result = _computed(store, text, params, None)
+    if result is None:
+        result = _run(store, bind_params(text, _terms(params)) if params else text)
+    if not params and folder is not None:
+        from .tables import keep_table  # the first answer of a full table, kept for the next (kb/query/tables.py)
+
+        keep_table(folder, text, result)
+    return result
+
+
+def _terms(params: dict[str, str]) -> dict[str, ox.NamedNode | ox.Literal]:
+    return {k: parse_term(v) for k, v in params.items()}
+
+
+def _snapshot(store: ox.Store, folder: Path | None) -> Path | None:
+    """The snapshot folder the store reads: the caller's, else the one open_snapshot opened it on, else None."""
+    if folder is not None:
+        return folder
+    from ..store import snapshot_folder  # the store module imports kb.query: import at call time
+
+    return snapshot_folder(store)
 
 
 def kept_answer(
     store: ox.Store, text: str, params: dict[str, str] | None = None, folder: Path | None = None
 ) -> QueryResult | None:
-    """The answer the build kept for exactly this text and these parameters on this store's snapshot, or None:
-    a summary query without parameters (kb/query/summary.py), `search` from the folded-text index
-    (kb/query/search.py), `measures-in-force-on-day` on the measures the day index finds (kb/query/days.py)."""
-    if folder is None:
-        from ..store import snapshot_folder  # the store module imports kb.query: import at call time
-
-        folder = snapshot_folder(store)
+    """The answer kept for exactly this text and these parameters on this store's snapshot, or None: a summary
+    query without parameters (the build's, kb/query/summary.py), a check's rows (a full validation's,
+    kb/query/checked.py), a full table (its first answer's, kb/query/tables.py), `search` from the folded-text index
+    (kb/query/search.py), `measures-in-force-on-day` on the measures the day index finds (kb/query/days.py),
+    `measures-announced-between` on the measures the date index finds (kb/query/announced.py)."""
+    folder = _snapshot(store, folder)
     if folder is None:
         return None
     if not params:
         from .checked import checked  # a *-violation check's rows kept by a full kb validate (kb/query/checked.py)
         from .summary import summarised
+        from .tables import kept_rows
 
-        kept = summarised(folder, text)
-        return kept if kept is not None else checked(folder, text)
+        for way in (summarised, checked, kept_rows):
+            kept = way(folder, text)
+            if kept is not None:
+                return kept
+        return None
+    from .announced import announced_between
     from .days import in_force
     from .search import searched
 
     searched_answer = searched(folder, text, params)
-    return searched_answer if searched_answer is not None else in_force(store, folder, text, params)
+    if searched_answer is not None:
+        return searched_answer
+    day_answer = in_force(store, folder, text, params)
+    return day_answer if day_answer is not None else announced_between(store, folder, text, params)
 
 
 def fast_answer(
@@ -322,16 +350,24 @@ def fast_answer(
     both terms of every comparison from the database. With a `budget`, a result whose terms' text passes that many
     characters is not collected (None)."""
     kept = kept_answer(store, text, params, folder)
-    if kept is None and not params:
-        from .onepass import answered  # a slow check's rows computed in one pass (kb/query/onepass.py)
-
-        kept = answered(store, text)
     if kept is not None:
         if budget is not None and _size(kept.rows) > budget:
             return None  # over the caller's budget: the store's run says so, as for any other answer
         return kept
+    return _computed(store, text, params, budget)
+
+
+def _computed(store: ox.Store, text: str, params: dict[str, str] | None, budget: int | None) -> QueryResult | None:
+    """A slow check's rows computed in one pass, or the text run with its ORDER BY done in Python; None when
+    neither applies (or the answer passed `budget`)."""
+    if not params:
+        from .onepass import answered  # a slow check's rows computed in one pass (kb/query/onepass.py)
+
+        computed = answered(store, text)
+        if computed is not None:
+            return None if budget is not None and _size(computed.rows) > budget else computed
     if params:
-        text = bind_params(text, {k: parse_term(v) for k, v in params.items()})
+        text = bind_params(text, _terms(params))
     return _ordered(store, text, budget)
 
 

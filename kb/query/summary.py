@@ -27,7 +27,8 @@ from .run import QueryResult, run_query
 
 SUMMARY = "summary.json"
 FORMAT = 1
-# Parameterless named queries of at most a few hundred rows that aggregate the whole knowledge base.
+# Parameterless named queries of at most a few hundred rows that aggregate (or, for measures-without-issuer, look
+# through) the whole knowledge base: each scans every measure, however few rows it returns.
 SUMMARISED = (
     "counts-by-class",
     "counts-by-source",
@@ -36,6 +37,7 @@ SUMMARISED = (
     "measures-by-month",
     "measures-by-strength",
     "measures-per-place",
+    "measures-without-issuer",
 )
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | None
@@ -46,7 +48,9 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _encode(term: Term) -> list[str] | None:
+def encode_term(term: Term) -> list[str] | None:
+    """A term as JSON (`[kind, value, language or datatype]`, None when unbound): the cells of summary.json and
+    checked.json."""
     if term is None:
         return None
     if isinstance(term, ox.NamedNode):
@@ -58,7 +62,8 @@ def _encode(term: Term) -> list[str] | None:
     return ["typed", term.value, term.datatype.value]
 
 
-def _decode(cell: list[str] | None) -> Term:
+def decode_term(cell: list[str] | None) -> Term:
+    """The term `encode_term` wrote."""
     if cell is None:
         return None
     kind, value = cell[0], cell[1]
@@ -71,15 +76,21 @@ def _decode(cell: list[str] | None) -> Term:
     return ox.Literal(value, datatype=ox.NamedNode(cell[2]))
 
 
+_decode = decode_term  # the name kb/query/search.py imports
+
+
 def write_summary(store: ox.Store, folder: Path) -> None:
     """Run the summary queries on the store just built and keep their answers in `folder`/summary.json."""
     answers = {}
     for name in SUMMARISED:
         text = get_named_query(name).text
         result = run_query(store, text)
-        rows = [[_encode(term) for term in row] for row in result.rows]
+        rows = [[encode_term(term) for term in row] for row in result.rows]
         answers[digest(text)] = {"name": name, "variables": result.variables, "rows": rows}
     write_atomic(folder / SUMMARY, json.dumps({"format": FORMAT, "answers": answers}, ensure_ascii=False))
+    from .announced import write_announced_index  # the announcement days, sorted (kb/query/announced.py)
+
+    write_announced_index(store, folder)
 
 
 _LOADED: dict[str, dict] = {}  # summary.json per snapshot folder (a published folder never changes)
@@ -104,7 +115,7 @@ def summarised(folder: Path, text: str) -> QueryResult | None:
     entry = _answers(folder).get(digest(text))
     if not isinstance(entry, dict):
         return None
-    rows = [[_decode(cell) for cell in row] for row in entry["rows"]]
+    rows = [[decode_term(cell) for cell in row] for row in entry["rows"]]
     return QueryResult("select", variables=list(entry["variables"]), rows=rows)
 
 
