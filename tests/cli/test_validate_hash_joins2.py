@@ -1,0 +1,55 @@
+"""date-kind-violation rewritten as joins of sub-SELECTs (an OPTIONAL of the values for its EXISTS, a MINUS for its
+FILTER NOT EXISTS) gives the rows of the text it replaced (kept in tests/engines/rewritten-queries/, which
+tests/engines/test_query_rewrites.py also runs on the shipped and a synthetic KB), on planted faults of each
+branch: the new text must find each planted fault and nothing else, as the old one does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from samples import PREFIXES
+
+from kb.loader import Dataset, parse_turtle
+from kb.query import run_query
+from kb.validate.checks import CHECKS_DIR
+
+OLD = Path(__file__).resolve().parents[1] / "engines" / "rewritten-queries"
+
+_FACTS = (
+    PREFIXES
+    + """
+# fine: a stated kind with its date, cq:NotStated without one, an attestation day with its kind
+measure:fine a cq:Measure ; cq:announced "2022-11-05"^^xsd:date ; cq:announcedKind cq:Stated ;
+    cq:inForceUntilKind cq:NotStated ; cq:attestedInForce "2022-11-06"^^xsd:date ; cq:attestedInForceKind cq:Stated .
+# faults: a kind without its date (two of them), cq:NotStated with a date, a day without its kind (two days)
+measure:no-date a cq:Measure ; cq:inForceFromKind cq:Stated ; cq:refDateKind cq:Inferred .
+measure:not-stated-dated a cq:Measure ; cq:inForceUntil "2022-12-01"^^xsd:date ; cq:inForceUntilKind cq:NotStated .
+measure:day-without-kind a cq:Measure ; cq:attestedInForce "2022-11-07"^^xsd:date, "2022-11-08"^^xsd:date .
+# a statistic's date kind without its date, and one with it; a date given twice (two values, one kind)
+obs:no-date cq:dateKind cq:Stated .
+obs:dated cq:date "2022-11-01"^^xsd:date ; cq:dateKind cq:Stated .
+measure:two-dates a cq:Measure ; cq:announced "2022-11-05"^^xsd:date, "2022-11-06"^^xsd:date ;
+    cq:announcedKind cq:NotStated .
+"""
+)
+
+
+def test_the_rewritten_date_kind_check_gives_the_old_texts_rows() -> None:
+    store = Dataset([parse_turtle(_FACTS.encode(), "facts/planted.ttl")]).to_store()
+    check = "date-kind-violation"
+    new = run_query(store, (CHECKS_DIR / f"{check}.rq").read_text("utf-8"))
+    old = run_query(store, (OLD / f"{check}.rq").read_text("utf-8"))
+    assert new.variables == old.variables
+    assert sorted(map(str, new.rows)) == sorted(map(str, old.rows))
+    keys = [(str(row[0]), str(row[1])) for row in new.rows]
+    assert keys == sorted(keys), "ORDER BY ?subject ?property"
+    found = sorted(str(row[0]).rsplit("/", 1)[-1][:-1] + " " + str(row[1]).rsplit("#", 1)[-1][:-1] for row in new.rows)
+    assert found == [
+        "day-without-kind attestedInForce",
+        "day-without-kind attestedInForce",
+        "no-date date",
+        "no-date inForceFrom",
+        "no-date refDate",
+        "not-stated-dated inForceUntil",
+        "two-dates announced",
+    ], new.rows
