@@ -1,13 +1,15 @@
-"""date-kind-violation rewritten as joins of sub-SELECTs (an OPTIONAL of the values for its EXISTS, a MINUS for its
-FILTER NOT EXISTS) gives the rows of the text it replaced (kept in tests/engines/rewritten-queries/, which
-tests/engines/test_query_rewrites.py also runs on the shipped and a synthetic KB), on planted faults of each
-branch: the new text must find each planted fault and nothing else, as the old one does."""
+"""date-kind-violation and value-bound-not-recorded-violation rewritten as joins of sub-SELECTs (an OPTIONAL of the
+values for an EXISTS, a MINUS for a FILTER NOT EXISTS) give the rows of the texts they replaced (kept in
+tests/engines/rewritten-queries/, which tests/engines/test_query_rewrites.py also runs on the shipped and a
+synthetic KB), on planted faults of each branch: the new text must find each planted fault and nothing else, as the
+old one does."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from samples import PREFIXES
+from test_validate_rewritten_checks import _BOUNDS
 
 from kb.loader import Dataset, parse_turtle
 from kb.query import run_query
@@ -53,3 +55,28 @@ def test_the_rewritten_date_kind_check_gives_the_old_texts_rows() -> None:
         "not-stated-dated inForceUntil",
         "two-dates announced",
     ], new.rows
+
+
+# beside every cue of test_validate_rewritten_checks: a qualified parameter (its label and its measure's quote name
+# a bound: no row), a statistic with a bound in two of its texts, a parameter of something that is not a measure
+_MORE_BOUNDS = """
+measure:param-qualified a cq:Measure ; cq:quote "隔离7天以上" ;
+    cq:parameter [ a cq:Parameter ; cq:value 7 ; rdfs:label "7天以上" ; cq:valueQualifier cq:AtLeast ] .
+obs:two-texts a cq:Observation ; cq:value 500 ; cq:quote "约500人" ; rdfs:label "500余人" .
+obs:not-a-measure cq:parameter [ a cq:Parameter ; cq:value 48 ; rdfs:label "不超过48小时" ] .
+"""
+
+
+def test_the_rewritten_value_bound_check_gives_the_old_texts_rows() -> None:
+    store = Dataset([parse_turtle((_BOUNDS + _MORE_BOUNDS).encode(), "facts/bounds.ttl")]).to_store()
+    check = "value-bound-not-recorded-violation"
+    new = run_query(store, (CHECKS_DIR / f"{check}.rq").read_text("utf-8"))
+    old = run_query(store, (OLD / f"{check}.rq").read_text("utf-8"))
+    assert new.variables == old.variables
+    assert sorted(map(str, new.rows)) == sorted(map(str, old.rows))
+    keys = [(str(row[0]), str(row[1])) for row in new.rows]
+    assert keys == sorted(keys), "ORDER BY ?subject ?property"
+    found = sorted({str(row[0]).rsplit("/", 1)[-1][:-1] for row in new.rows})
+    assert "two-texts" in found and "param-quote" in found and "param-label" in found, found
+    assert not {"param-qualified", "not-a-measure", "qualified", "plain", "other-number"} & set(found), found
+    assert len(new.rows) == 16, new.rows
