@@ -12,7 +12,7 @@ from samples import PREFIXES
 from test_validate_rewritten_checks import _BOUNDS
 
 from kb.loader import Dataset, parse_turtle
-from kb.query import run_query
+from kb.query import QueryResult, run_query
 from kb.validate.checks import CHECKS_DIR
 
 OLD = Path(__file__).resolve().parents[1] / "engines" / "rewritten-queries"
@@ -36,15 +36,21 @@ measure:two-dates a cq:Measure ; cq:announced "2022-11-05"^^xsd:date, "2022-11-0
 )
 
 
-def test_the_rewritten_date_kind_check_gives_the_old_texts_rows() -> None:
-    store = Dataset([parse_turtle(_FACTS.encode(), "facts/planted.ttl")]).to_store()
-    check = "date-kind-violation"
+def _new_as_old(check: str, facts: str) -> QueryResult:
+    """The check's rows on the planted facts, asserted to be the old text's (as a multiset, and in the order both
+    texts' ORDER BY ?subject ?property asks for)."""
+    store = Dataset([parse_turtle(facts.encode(), "facts/planted.ttl")]).to_store()
     new = run_query(store, (CHECKS_DIR / f"{check}.rq").read_text("utf-8"))
     old = run_query(store, (OLD / f"{check}.rq").read_text("utf-8"))
     assert new.variables == old.variables
     assert sorted(map(str, new.rows)) == sorted(map(str, old.rows))
     keys = [(str(row[0]), str(row[1])) for row in new.rows]
     assert keys == sorted(keys), "ORDER BY ?subject ?property"
+    return new
+
+
+def test_the_rewritten_date_kind_check_gives_the_old_texts_rows() -> None:
+    new = _new_as_old("date-kind-violation", _FACTS)
     found = sorted(str(row[0]).rsplit("/", 1)[-1][:-1] + " " + str(row[1]).rsplit("#", 1)[-1][:-1] for row in new.rows)
     assert found == [
         "day-without-kind attestedInForce",
@@ -68,14 +74,7 @@ obs:not-a-measure cq:parameter [ a cq:Parameter ; cq:value 48 ; rdfs:label "дЄНи
 
 
 def test_the_rewritten_value_bound_check_gives_the_old_texts_rows() -> None:
-    store = Dataset([parse_turtle((_BOUNDS + _MORE_BOUNDS).encode(), "facts/bounds.ttl")]).to_store()
-    check = "value-bound-not-recorded-violation"
-    new = run_query(store, (CHECKS_DIR / f"{check}.rq").read_text("utf-8"))
-    old = run_query(store, (OLD / f"{check}.rq").read_text("utf-8"))
-    assert new.variables == old.variables
-    assert sorted(map(str, new.rows)) == sorted(map(str, old.rows))
-    keys = [(str(row[0]), str(row[1])) for row in new.rows]
-    assert keys == sorted(keys), "ORDER BY ?subject ?property"
+    new = _new_as_old("value-bound-not-recorded-violation", _BOUNDS + _MORE_BOUNDS)
     found = sorted({str(row[0]).rsplit("/", 1)[-1][:-1] for row in new.rows})
     assert "two-texts" in found and "param-quote" in found and "param-label" in found, found
     assert not {"param-qualified", "not-a-measure", "qualified", "plain", "other-number"} & set(found), found
