@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from samples import PREFIXES
-from test_validate_rewritten_checks import _BOUNDS
 
 from kb.loader import Dataset, parse_turtle
 from kb.query import QueryResult, run_query
@@ -63,19 +62,37 @@ def test_the_rewritten_date_kind_check_gives_the_old_texts_rows() -> None:
     ], new.rows
 
 
-# beside every cue of test_validate_rewritten_checks: a qualified parameter (its label and its measure's quote name
-# a bound: no row), a statistic with a bound in two of its texts, a parameter of something that is not a measure
-_MORE_BOUNDS = """
+# a cue in each text the check reads (a statistic's label, comment and quote; a parameter's label; its measure's
+# quote), in English and in Chinese before and after the number; a qualified statistic and parameter, a word that
+# qualifies another number, a statistic with a bound in two texts, a parameter of something that is not a measure
+_BOUNDS = """
+obs:label a cq:Observation ; cq:value 20 ; rdfs:label "Nearly 20 sites" .
+obs:comment a cq:Observation ; cq:value 7 ; rdfs:comment "a lower bound" .
+obs:quote a cq:Observation ; cq:value 140000 ; cq:quote "超14万人" .
+obs:after a cq:Observation ; cq:value 1500 ; cq:quote "1,500余人" .
+obs:qualified a cq:Observation ; cq:value 300 ; cq:quote "超过300人" ; cq:valueQualifier cq:MoreThan .
+obs:other-number a cq:Observation ; cq:value 5 ; cq:quote "连续3日以上共5个区" .
+obs:two-texts a cq:Observation ; cq:value 500 ; cq:quote "约500人" ; rdfs:label "500余人" .
+measure:param-label a cq:Measure ; cq:quote "实行封控管理" ;
+    cq:parameter [ a cq:Parameter ; cq:value 48 ; rdfs:label "不超过48小时" ] .
+measure:param-quote a cq:Measure ; cq:quote "隔离7天以上" ;
+    cq:parameter [ a cq:Parameter ; cq:value 7 ; rdfs:label "days" ] .
 measure:param-qualified a cq:Measure ; cq:quote "隔离7天以上" ;
     cq:parameter [ a cq:Parameter ; cq:value 7 ; rdfs:label "7天以上" ; cq:valueQualifier cq:AtLeast ] .
-obs:two-texts a cq:Observation ; cq:value 500 ; cq:quote "约500人" ; rdfs:label "500余人" .
 obs:not-a-measure cq:parameter [ a cq:Parameter ; cq:value 48 ; rdfs:label "不超过48小时" ] .
 """
 
 
 def test_the_rewritten_value_bound_check_gives_the_old_texts_rows() -> None:
-    new = _new_as_old("value-bound-not-recorded-violation", _BOUNDS + _MORE_BOUNDS)
-    found = sorted({str(row[0]).rsplit("/", 1)[-1][:-1] for row in new.rows})
-    assert "two-texts" in found and "param-quote" in found and "param-label" in found, found
-    assert not {"param-qualified", "not-a-measure", "qualified", "plain", "other-number"} & set(found), found
-    assert len(new.rows) == 16, new.rows
+    new = _new_as_old("value-bound-not-recorded-violation", PREFIXES + _BOUNDS)
+    found = sorted(str(row[0]).rsplit("/", 1)[-1][:-1] + " " + str(row[1]).rsplit("#", 1)[-1][:-1] for row in new.rows)
+    assert found == [
+        "after quote",
+        "comment comment",
+        "label label",
+        "param-label parameter",
+        "param-quote parameter",
+        "quote quote",
+        "two-texts label",
+        "two-texts quote",
+    ], new.rows
