@@ -254,8 +254,14 @@ def _short_quote(place: tuple[str, int], subject: str, quote: str) -> Finding:
     )
 
 
+_NO_SPACE_FIRST = re.compile(rf"\S{{{MIN_QUOTE_CHARS}}}")
+
+
 def too_short_for_evidence(quote: str) -> bool:
     """A quote with fewer than MIN_QUOTE_CHARS characters besides spaces, or without a letter or digit."""
+    # nearly every text: its first characters are no space (re's \s is str.isspace), the first a letter or digit
+    if _NO_SPACE_FIRST.match(quote) and unicodedata.category(quote[0])[0] in "LN":
+        return False
     compact = re.sub(r"\s", "", quote)
     return len(compact) < MIN_QUOTE_CHARS or not any(unicodedata.category(c)[0] in "LN" for c in compact)
 

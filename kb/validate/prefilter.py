@@ -178,12 +178,15 @@ class StoreCandidates:
             if self._objects is not None and self._objects.covers(graphs):
                 # from the distinct literals: those with a suspect character, and those too short to be a quote
                 # (a quote that is neither cannot be reported, whatever its predicate)
+                # (a text without a suspect character can only be reported as a quote: only its cq:quote triples)
                 wanted = set(graphs)
                 for graph, term in self._objects.pairs:
                     if graph not in wanted or not isinstance(term, ox.Literal):
                         continue
-                    if SUSPECT_CHARACTER.search(term.value) or too_short_for_evidence(term.value):
+                    if SUSPECT_CHARACTER.search(term.value):
                         yield from self._pattern(None, None, term, graph)
+                    elif too_short_for_evidence(term.value):
+                        yield from self._pattern(None, quote, term, graph)
                 return
             for graph in graphs:
                 yield from self._pattern(None, quote, None, graph)
