@@ -49,16 +49,48 @@ def project() -> Project:
     return Project(Path(os.environ.get("KB_TEST_ROOT") or ROOT))
 
 
-@pytest.fixture
-def mini_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    """A copy of the ontology and shared facts (no article files), with its own build folder."""
-    root = tmp_path / "kb"
+def _copy_mini(root: Path) -> Path:
+    """The ontology and shared facts (no article files) copied to `root`."""
     shutil.copytree(ROOT / "ontology", root / "ontology")
     (root / "facts").mkdir(parents=True)
     for name in ("sources.ttl", "agents.ttl", "documents.ttl"):
-        shutil.copy(ROOT / "facts" / name, root / "facts" / name)
+        shutil.copy2(ROOT / "facts" / name, root / "facts" / name)
     shutil.copytree(ROOT / "facts" / "reference", root / "facts" / "reference")
     shutil.copytree(ROOT / "facts" / "sources", root / "facts" / "sources")
+    return root
+
+
+@pytest.fixture(scope="session")
+def _built_mini(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mini project built once per session (in each worker): a folder holding kb/ and its state/."""
+    from kb.store import build
+
+    folder = tmp_path_factory.mktemp("mini-built")
+    project = Project(_copy_mini(folder / "kb"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KB_STATE_DIR", str(folder / "state"))
+        assert build(project).rebuilt
+    return folder
+
+
+@pytest.fixture
+def mini_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _built_mini: Path) -> Project:
+    """A copy of the ontology and shared facts (no article files), with its own build folder, already built.
+
+    The copy is of one session-wide build (files copied with their times, the store link relative), so the store
+    is fresh for the copy exactly as if it had been built there: a test that adds or changes a file gets a rebuild
+    as before, and one that validates new files in context finds the rest built (a build of the mini project is
+    most of the cost of such a test). `unbuilt_mini_project` is the same copy with an empty build folder."""
+    shutil.copytree(_built_mini / "kb", tmp_path / "kb", symlinks=True)
+    shutil.copytree(_built_mini / "state", tmp_path / "state", symlinks=True)
+    monkeypatch.setenv("KB_STATE_DIR", str(tmp_path / "state"))
+    return Project(tmp_path / "kb")
+
+
+@pytest.fixture
+def unbuilt_mini_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """A copy of the ontology and shared facts (no article files), with its own build folder, never built."""
+    root = _copy_mini(tmp_path / "kb")
     monkeypatch.setenv("KB_STATE_DIR", str(tmp_path / "state"))
     return Project(root)
 
