@@ -6,7 +6,7 @@ MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
 PYTHON ?= python3
 TIMELINE ?= timeline.html
 
-.PHONY: docs help all setup install browser conformance conformance-tools build timeline test check lint typecheck fmt fmt-check validate bench bench-report bench-shipped bench-100k bench-1m bench-timeline bench-load clean
+.PHONY: docs help all setup install browser conformance conformance-tools build timeline test test-sweeps check lint typecheck fmt fmt-check validate bench bench-report bench-shipped bench-100k bench-1m bench-timeline bench-load clean
 
 help: ## Show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ validate: ## Validate the whole knowledge base
 
 test: setup check ## Run ruff and mypy, then every test (unit, CLI, data, browser, server)
 	$(PYTHON) -m pytest -q
+
+test-sweeps: ## The exhaustive sweeps over the shipped knowledge base that `make test` samples (tests marked sweep)
+	$(PYTHON) -m pytest -q -m sweep
 
 check: lint typecheck ## ruff and mypy
 
