@@ -15,8 +15,16 @@ all: setup build timeline ## Set up, build the knowledge base and write the time
 
 setup: install browser conformance-tools ## Install the package, test tools, the browser and the reference engines
 
-install: ## Install the package with its test dependencies
-	$(PYTHON) -m pip install --quiet -e '.[test]'
+# pip runs unless this python already installed this checkout from the same pyproject.toml: a stamp under .kb/make/
+# named by a digest of pyproject.toml and the interpreter, kept only while `import kb` finds this checkout's kb/.
+# A fresh clone has no stamp, so it always installs; `make clean` removes the stamp.
+INSTALL_STAMP = .kb/make/install-$(shell { cat pyproject.toml; $(PYTHON) -c 'import sys; print(sys.executable, sys.version)'; } | sha256sum | cut -c1-16)
+install: ## Install the package with its test dependencies (skipped when pyproject.toml is unchanged since the last install)
+	@if [ -f $(INSTALL_STAMP) ] && $(PYTHON) -c "import kb, pathlib, sys; sys.exit(pathlib.Path(kb.__file__).resolve().parent != pathlib.Path('kb').resolve())" 2>/dev/null; then \
+	  echo "the package and its test dependencies are installed from this pyproject.toml ($(INSTALL_STAMP))"; \
+	else \
+	  $(PYTHON) -m pip install --quiet -e '.[test]' && mkdir -p .kb/make && rm -f .kb/make/install-* && touch $(INSTALL_STAMP); \
+	fi
 
 browser: ## Install Chromium and a CJK font from Debian when missing (browser tests use /usr/bin/chromium)
 	@if [ ! -x /usr/bin/chromium ]; then \
