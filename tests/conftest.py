@@ -13,6 +13,24 @@ from samples import ROOT
 
 from kb.project import Project
 
+# Temporary folders in memory (/dev/shm) where it has room: most tests build a knowledge base in one, and the store's
+# bulk load syncs each file it ingests to disk (about 0.1 s a file on the CI machine's disk, nothing on tmpfs), which
+# no test looks at. The same code runs either way. A temp root set by hand wins (PYTEST_DEBUG_TEMPROOT=/tmp for the
+# disk), and without 4 GiB free (a container's 64 MB /dev/shm) the system's temp folder is used as before.
+SHM = Path("/dev/shm")
+SHM_FREE = 4 << 30
+
+
+def _temp_in_memory() -> None:
+    if os.environ.get("PYTEST_DEBUG_TEMPROOT") or not SHM.is_dir() or not os.access(SHM, os.W_OK | os.X_OK):
+        return
+    if shutil.disk_usage(SHM).free >= SHM_FREE:
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = str(SHM)
+
+
+_temp_in_memory()
+
+
 # The test files that take longest (the sum of their tests' times in `pytest --junitxml` on the 2-core CI machine,
 # 35 s to 2.5 min each), longest first. They run first, so that with a worker per core (pytest-xdist, a file to a
 # worker) none of them starts last while the other worker sits idle. Only the order changes: every test still runs,
