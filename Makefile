@@ -6,7 +6,7 @@ MAKEFLAGS += --warn-undefined-variables --no-builtin-rules
 PYTHON ?= python3
 TIMELINE ?= timeline.html
 
-.PHONY: docs help all setup install browser conformance conformance-tools build timeline test check lint typecheck fmt fmt-check validate bench bench-report bench-shipped bench-100k bench-1m bench-timeline bench-load clean
+.PHONY: docs help all setup install browser conformance conformance-tools build timeline test test-sweeps check lint typecheck fmt fmt-check validate bench bench-report bench-shipped bench-100k bench-1m bench-timeline bench-load clean
 
 help: ## Show the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -15,8 +15,16 @@ all: setup build timeline ## Set up, build the knowledge base and write the time
 
 setup: install browser conformance-tools ## Install the package, test tools, the browser and the reference engines
 
-install: ## Install the package with its test dependencies
-	$(PYTHON) -m pip install --quiet -e '.[test]'
+# pip runs unless this python already installed this checkout from the same pyproject.toml: a stamp under .kb/make/
+# named by a digest of pyproject.toml and the interpreter, kept only while `import kb` finds this checkout's kb/.
+# A fresh clone has no stamp, so it always installs; `make clean` removes the stamp.
+INSTALL_STAMP = .kb/make/install-$(shell { cat pyproject.toml; $(PYTHON) -c 'import sys; print(sys.executable, sys.version)'; } | sha256sum | cut -c1-16)
+install: ## Install the package with its test dependencies (skipped when pyproject.toml is unchanged since the last install)
+	@if [ -f $(INSTALL_STAMP) ] && $(PYTHON) -c "import kb, pathlib, sys; sys.exit(pathlib.Path(kb.__file__).resolve().parent != pathlib.Path('kb').resolve())" 2>/dev/null; then \
+	  echo "the package and its test dependencies are installed from this pyproject.toml ($(INSTALL_STAMP))"; \
+	else \
+	  $(PYTHON) -m pip install --quiet -e '.[test]' && mkdir -p .kb/make && rm -f .kb/make/install-* && touch $(INSTALL_STAMP); \
+	fi
 
 browser: ## Install Chromium and a CJK font from Debian when missing (browser tests use /usr/bin/chromium)
 	@if [ ! -x /usr/bin/chromium ]; then \
@@ -50,6 +58,9 @@ validate: ## Validate the whole knowledge base
 
 test: setup check ## Run ruff and mypy, then every test (unit, CLI, data, browser, server)
 	$(PYTHON) -m pytest -q
+
+test-sweeps: ## The exhaustive sweeps over the shipped knowledge base that `make test` samples (tests marked sweep)
+	$(PYTHON) -m pytest -q -m sweep
 
 check: lint typecheck ## ruff and mypy
 

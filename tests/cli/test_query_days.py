@@ -1,6 +1,7 @@
 """`measures-in-force-on-day` by way of the day index the build keeps (kb/query/days.py) gives the rows the SPARQL
-gives on the store, in its order, for every day of the sources' two periods and beyond them, for places with and
-without measures, with and without include_unknown; a missing, damaged or stale index runs the SPARQL as written.
+gives on the store, in its order, on every span bound and the days either side of it and beyond them (every day of
+the sources' two periods in `make test-sweeps`), for places with and without measures, with and without
+include_unknown; a missing, damaged or stale index runs the SPARQL as written.
 
 The reference is the query text run by the store alone (its own ORDER BY), on the same snapshot."""
 
@@ -68,18 +69,45 @@ def test_the_index_implements_the_shipped_text() -> None:
     assert digest(TEXT) == IMPLEMENTS
 
 
-def test_the_index_gives_the_sparql_rows_on_the_shipped_kb(project: Project) -> None:
+def _compare_on_shipped(project: Project, days: list[str]) -> int:
+    """The index against the SPARQL for each of `days` in every shipped place (and two without measures); the
+    number of rows compared."""
     build(project)
     store = open_snapshot(store_link(project))
     assert (store_link(project).resolve() / DAYS).exists()
     answered = 0
     for place in [*SHIPPED_PLACES, "place:tiaodeng-town", "place:nowhere-at-all"]:  # no measures of its own; unknown
-        for day in SHIPPED_DAYS:
+        for day in days:
             for params in _variants(day, place, other_value=place == "place:shapingba"):
                 expected = _sparql(store, params)
                 assert _indexed(store, params) == expected, params
                 answered += len(expected)
-    assert answered > 1000  # the days chosen are ones with answers, not only empty ones
+    return answered
+
+
+def _bound_days(store: ox.Store) -> list[str]:
+    """Every span bound of a store and the days either side of it."""
+    found = run_query(store, "SELECT DISTINCT ?d WHERE { { ?s cq:spanFrom ?d } UNION { ?s cq:spanUntil ?d } }")
+    bounds = {date.fromisoformat(str(row["d"])) for row in found.records()}
+    near = {bound + timedelta(days=n) for bound in bounds for n in (-1, 0, 1)}
+    return sorted(day.isoformat() for day in near)
+
+
+def test_the_index_gives_the_sparql_rows_on_the_shipped_kb(project: Project) -> None:
+    """The sample of the sweep below that gives every answer the sweep can: the query compares the day only with
+    span bounds (cq:spanFrom <= day <= cq:spanUntil), so its rows change only at a bound; every bound and the days
+    either side of it, and days before, between and after all of them, meet each distinct answer, and each edge of
+    a span from both sides. The sweep of every day of the sources' periods runs in `make test-sweeps`."""
+    build(project)
+    bounds = _bound_days(open_snapshot(store_link(project)))
+    assert len(bounds) >= 20  # the shipped spans have bounds in both periods
+    days = sorted({*bounds, *SHIPPED_DAYS[-5:]})  # the bounds and days before, between and after all of them
+    assert _compare_on_shipped(project, days) > 300  # days with answers, not only empty ones
+
+
+@pytest.mark.sweep
+def test_the_index_gives_the_sparql_rows_on_every_day_of_the_shipped_kb(project: Project) -> None:
+    assert _compare_on_shipped(project, SHIPPED_DAYS) > 1000  # the days chosen are ones with answers, not only empty
 
 
 @pytest.fixture(scope="module")
@@ -95,19 +123,11 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Project:
 _snapshot = built_snapshot
 
 
-def _synthetic_days(store: ox.Store) -> list[str]:
-    """Every span bound of the synthetic KB and the days either side of it."""
-    found = run_query(store, "SELECT DISTINCT ?d WHERE { { ?s cq:spanFrom ?d } UNION { ?s cq:spanUntil ?d } }")
-    bounds = {date.fromisoformat(str(row["d"])) for row in found.records()}
-    near = {bound + timedelta(days=n) for bound in bounds for n in (-1, 0, 1)}
-    return sorted(day.isoformat() for day in near)
-
-
 def test_the_index_gives_the_sparql_rows_on_a_synthetic_kb(synthetic: Project) -> None:
     store = _snapshot(synthetic)
     places = run_query(store, "SELECT DISTINCT ?p WHERE { ?m cq:appliesTo ?p } ORDER BY ?p").records()
     chosen = [str(row["p"]) for row in places][::3]
-    days = _synthetic_days(store)
+    days = _bound_days(store)
     answered = 0
     for place in [f"<{iri}>" for iri in chosen]:
         for day in days[::4]:
@@ -173,7 +193,7 @@ def test_a_missing_damaged_or_stale_index_runs_the_sparql(synthetic: Project, da
                 blocks.append("".join(line + "\n" for line in block[::-1]))
             path.write_text(header + "\n" + "".join(blocks), "utf-8")
         store = open_snapshot(store_link(synthetic))
-    days = _synthetic_days(store)
+    days = _bound_days(store)
     for day in days[:: max(1, len(days) // 6)]:
         for place in ("place:chongqing", "place:shapingba", "place:yuzhong"):
             params = {"day": day, "place": place}

@@ -89,39 +89,39 @@ def test_a_pinned_snapshot_survives_rebuilds_until_it_is_released(runner: CliRun
     published(state)
 
 
-def test_store_of_the_layout_before_snapshots_is_replaced(runner: CliRunner, mini_project: Project) -> None:
-    state = mini_project.state_dir
+def test_store_of_the_layout_before_snapshots_is_replaced(runner: CliRunner, unbuilt_mini_project: Project) -> None:
+    state = unbuilt_mini_project.state_dir
     (state / "store").mkdir(parents=True)
     (state / "store" / "index.json").write_text("{}", "utf-8")
     (state / "manifest.json").write_text('{"format": 1, "files": {}, "triples": 0}', "utf-8")
-    add_fact(mini_project, MEASURE)
-    result = run(runner, mini_project, "query", "measures")
+    add_fact(unbuilt_mini_project, MEASURE)
+    result = run(runner, unbuilt_mini_project, "query", "measures")
     assert result.exit_code == 0, result.output
     assert "test-daily-testing" in result.output
     published(state)
 
 
 def test_a_build_waits_for_the_lock_and_times_out_with_exit_2(
-    runner: CliRunner, mini_project: Project, monkeypatch: pytest.MonkeyPatch
+    runner: CliRunner, unbuilt_mini_project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KB_LOCK_TIMEOUT", "0.3")
-    with kb_store.build_lock(mini_project):
-        result = run(runner, mini_project, "build", "--force")
+    with kb_store.build_lock(unbuilt_mini_project):
+        result = run(runner, unbuilt_mini_project, "build", "--force")
     assert result.exit_code == 2, result.output
     assert f"waiting for another build (pid {os.getpid()}) to finish" in result.output
     assert f"error: another build (pid {os.getpid()}) still holds" in result.output
     assert "KB_LOCK_TIMEOUT" in result.output and "Traceback" not in result.output
-    assert not (mini_project.state_dir / "store").exists()
-    assert sorted(p.name for p in mini_project.state_dir.iterdir()) == ["build.lock"]
-    assert run(runner, mini_project, "build").exit_code == 0
+    assert not (unbuilt_mini_project.state_dir / "store").exists()
+    assert sorted(p.name for p in unbuilt_mini_project.state_dir.iterdir()) == ["build.lock"]
+    assert run(runner, unbuilt_mini_project, "build").exit_code == 0
 
 
 def test_lock_timeout_zero_fails_at_once(
-    runner: CliRunner, mini_project: Project, monkeypatch: pytest.MonkeyPatch
+    runner: CliRunner, unbuilt_mini_project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KB_LOCK_TIMEOUT", "0")
-    with kb_store.build_lock(mini_project):
-        result = run(runner, mini_project, "query", "measures")
+    with kb_store.build_lock(unbuilt_mini_project):
+        result = run(runner, unbuilt_mini_project, "query", "measures")
     assert result.exit_code == 2, result.output
     assert "still holds" in result.output and "waiting" not in result.output
     assert "Traceback" not in result.output

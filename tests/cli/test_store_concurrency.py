@@ -87,9 +87,9 @@ def test_parallel_builds_and_readers_never_see_a_broken_store(mini_project: Proj
     assert sorted(p.name for p in state.iterdir()) == sorted(["build.lock", "store", os.readlink(state / "store")])
 
 
-def test_a_build_waits_for_a_running_one_and_says_so(mini_project: Project) -> None:
-    with kb_store.build_lock(mini_project):
-        waiting = kb(mini_project, "build")
+def test_a_build_waits_for_a_running_one_and_says_so(unbuilt_mini_project: Project) -> None:
+    with kb_store.build_lock(unbuilt_mini_project):
+        waiting = kb(unbuilt_mini_project, "build")
         assert waiting.stderr is not None
         line = waiting.stderr.readline()  # blocks until the build reports that it waits (bounded below)
         assert line.startswith(f"waiting for another build (pid {os.getpid()}) to finish"), line
