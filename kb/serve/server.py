@@ -32,6 +32,9 @@ class RunningServer:
         """Serve until Ctrl-C (SIGINT) or SIGTERM; further signals are ignored while close() runs."""
         main = threading.current_thread() is threading.main_thread()
         if main:
+            # SIGINT too: a process started with it ignored (a background job, some test runners) would
+            # otherwise keep running on Ctrl-C, although the banner says Ctrl-C stops it
+            signal.signal(signal.SIGINT, _interrupt)
             signal.signal(signal.SIGTERM, _interrupt)
         try:
             self.server.run()  # waitress returns when interrupted
