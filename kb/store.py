@@ -248,8 +248,8 @@ def _build_locked(project: Project, progress: Progress | None) -> BuildResult:
         derive(store)  # a graph of its own, from the curated quads just loaded
         store.flush()
         store.optimize()
-        # Reopened read-only for the kept answers: the writable store, after its bulk loads, grew by ~40 MB more
-        # while they read it (at 100k measures), on top of what it already held; closing it lets that go.
+        # Reopened read-only for the kept answers: at 100k measures the writable store, after its bulk loads, grew
+        # 36-53 MB while the summary queries read it and kept it, the store opened afresh 5 MB (docs/benchmarks.md).
         store = None
         store = ox.Store.read_only(str(fresh))
         write_summary(store, fresh)  # the summary queries' answers, kept in the snapshot (kb/query/summary.py)
