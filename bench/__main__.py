@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -333,22 +334,38 @@ def _warm_names(results: Path) -> set[str]:
     return {name for r in (loaded if isinstance(loaded, list) else [loaded]) for name in r.get("warm_queries_ms", {})}
 
 
-def compare_builds(size: int, ref: str, repeat: int) -> dict[str, object]:
-    """At `size` measures: `kb build --force` with the code of git `ref` and with this checkout's, and pyoxigraph's
-    own bulk load, interleaved round by round (baseline, ref, this checkout) on one synthetic KB; CPU seconds and peak
-    RSS of each child, and their ratios to the baseline of the same round."""
-    work = Path(tempfile.mkdtemp(prefix=f"kb-compare-build-{size}-"))
-    old_code = work / "ref"
-    old_code.mkdir()
-    archive = subprocess.run(["git", "archive", ref], cwd=REPO, capture_output=True, check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(old_code)], input=archive, check=True)
-    _log(f"{size}: generating in {work}")
-    root = generate(work / "kb", size)
+def compare_builds(size: int, refs: list[str], repeat: int, work: Path | None = None) -> dict[str, object]:
+    """At `size` measures: `kb build --force` with the code of each git ref in `refs` and with this checkout's, and
+    pyoxigraph's own bulk load, interleaved round by round (baseline, each ref, this checkout) on one synthetic KB;
+    CPU seconds and peak RSS of each child, and their ratios to the baseline of the same round. With `work`, the KB
+    is generated there once (`kb-SIZE/`) and reused by later runs; the refs' code and the stores go there too."""
+    work = work or Path(tempfile.mkdtemp(prefix=f"kb-compare-build-{size}-"))
+    work.mkdir(parents=True, exist_ok=True)
+    codes: dict[str, Path] = {}
+    for ref in refs:
+        codes[ref] = work / f"ref-{len(codes)}"
+        shutil.rmtree(codes[ref], ignore_errors=True)
+        codes[ref].mkdir()
+        archive = subprocess.run(["git", "archive", ref], cwd=REPO, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(codes[ref])], input=archive, check=True)
+    root, done = work / f"kb-{size}", work / f"kb-{size}.generated"
+    if done.exists():
+        _log(f"{size}: reusing {root}")
+    else:
+        _log(f"{size}: generating in {root}")
+        generate(root, size)
+        done.touch()
+    ways = [("bulk_load", REPO), *codes.items(), ("new", REPO)]
     rounds: list[dict[str, float]] = []
     for number in range(repeat):
         figures: dict[str, float] = {}
-        for way, code in (("bulk_load", REPO), ("ref", old_code), ("new", REPO)):
-            env = {**os.environ, "KB_ROOT": str(root), "KB_STATE_DIR": str(work / f"state-{way}")}
+        for way, code in ways:
+            state = work / f"state-{size}-{codes[way].name if way in codes else way}"
+            env = {**os.environ, "KB_ROOT": str(root), "KB_STATE_DIR": str(state)}
+            if way == "bulk_load":  # its store in a folder of the work folder (the round before's removed first)
+                shutil.rmtree(state, ignore_errors=True)
+                state.mkdir()
+                env["TMPDIR"] = str(state)
             args = (
                 [*_python(BULK_LOAD), str(root)]
                 if way == "bulk_load"
@@ -360,14 +377,18 @@ def compare_builds(size: int, ref: str, repeat: int) -> dict[str, object]:
                 f"{way}_wall_s": round(wall, 2),
                 f"{way}_peak_mb": rss // 1024,
             }
-        for way in ("ref", "new"):
+        for way, _ in ways[1:]:
             figures[f"{way}_cpu_ratio"] = round(figures[f"{way}_cpu_s"] / figures["bulk_load_cpu_s"], 3)
             figures[f"{way}_rss_ratio"] = round(figures[f"{way}_peak_mb"] / figures["bulk_load_peak_mb"], 2)
         _log(f"{size}: round {number + 1}: {figures}")
         rounds.append(figures)
-    same = same_builds(work / "state-ref" / "store", work / "state-new" / "store", quads=size <= QUADS_MAX)
-    _log(f"{size}: the two builds: {same}")
-    return {"size": size, "ref": ref, "rounds": rounds, "same": same}
+    new_store = work / f"state-{size}-new" / "store"
+    same = {
+        ref: same_builds(work / f"state-{size}-{codes[ref].name}" / "store", new_store, quads=size <= QUADS_MAX)
+        for ref in refs
+    }
+    _log(f"{size}: each ref's build against this checkout's: {same}")
+    return {"size": size, "refs": refs, "rounds": rounds, "same": same}
 
 
 KEPT = ("manifest.json", "index.json", "summary.json", "search.txt", "days.txt")
@@ -623,10 +644,16 @@ def main() -> None:
     parser.add_argument(
         "--parts", default=",".join(PARTS), help=f"what to measure, comma-separated from {','.join(PARTS)}"
     )
-    parser.add_argument("--ref", default="main", help="compare, compare-build: the git ref whose code is the baseline")
+    parser.add_argument(
+        "--ref",
+        default="main",
+        help="compare: the git ref whose code is the baseline; compare-build: one or more, comma-separated",
+    )
     parser.add_argument("--queries", default="", help="compare, warm: only these named queries, comma-separated")
     parser.add_argument(
-        "--work", default="", help="compare: a folder to keep the synthetic KB and its store in, reused when built"
+        "--work",
+        default="",
+        help="compare, compare-build: a folder to keep the synthetic KB (and its store) in, reused when there",
     )
     parser.add_argument(
         "--kb-dir", default="", help="warm: a folder with kb/ and its built state/store (as --work leaves them)"
@@ -667,7 +694,9 @@ def main() -> None:
         return
     if args.mode == "compare-build":
         for size in (int(s) for s in args.sizes.split(",")):
-            print(json.dumps(compare_builds(size, args.ref, args.repeat), indent=1), flush=True)
+            refs = [ref for ref in args.ref.split(",") if ref]
+            work = Path(args.work) if args.work else None
+            print(json.dumps(compare_builds(size, refs, args.repeat, work), indent=1), flush=True)
         return
     if args.mode == "shipped":
         print(json.dumps(bench_shipped(max(args.repeat, 5)), indent=1))

@@ -248,6 +248,10 @@ def _build_locked(project: Project, progress: Progress | None) -> BuildResult:
         derive(store)  # a graph of its own, from the curated quads just loaded
         store.flush()
         store.optimize()
+        # Reopened read-only for the kept answers: at 100k measures the writable store, after its bulk loads, grew
+        # 36-53 MB while the summary queries read it and kept it, the store opened afresh 5 MB (docs/benchmarks.md).
+        store = None
+        store = ox.Store.read_only(str(fresh))
         write_summary(store, fresh)  # the summary queries' answers, kept in the snapshot (kb/query/summary.py)
         write_search_index(store, fresh)  # `search`'s folded labels and quotes, kept beside them (kb/query/search.py)
         write_days_index(store, fresh)  # the status spans by place, for the day question (kb/query/days.py)

@@ -36,10 +36,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..fsio import write_atomic
 from ..namespaces import PREFIXES, XSD_DATE
 from .catalogue import get_named_query
 from .run import QueryResult, bind_params, ordered_run, parse_term, select
+from .search import write_lines
 from .summary import digest, read_once
 
 DAYS = "days.txt"
@@ -51,63 +51,147 @@ IMPLEMENTS = "6702c790be05bced7d50424c0dd688ef6cdfd371b2ec008897c1d375fbf02db8"
 _UNKNOWN = PREFIXES["cq"] + "StatusUnknown"
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
-# What the build reads: each span's measure, place, days and whether its state is unknown. Each pattern is a
-# sub-SELECT, joined by hashing (as one group oxigraph looked each span up one by one: 4x the time at 100k).
-_SPANS = """
-SELECT ?applies_to ?measure ?from ?until ?unknown WHERE {
-  { SELECT ?measure ?applies_to WHERE { ?measure cq:appliesTo ?applies_to } }
-  { SELECT ?span ?measure WHERE { ?span cq:spanOf ?measure } }
-  { SELECT ?span ?from WHERE { ?span cq:spanFrom ?from } }
-  { SELECT ?span ?unknown WHERE { ?span cq:status ?state BIND(?state = cq:StatusUnknown AS ?unknown) } }
-  OPTIONAL { SELECT ?span ?until WHERE { ?span cq:spanUntil ?until } }
-}
-"""
+# What the build reads: each pattern of the spans' join (measure, place, days, state), each a plain scan streamed
+# from the store's index, joined here by span and measure. The same join in the store (each pattern a sub-SELECT,
+# joined by hashing) held ~180 MB of hash tables at 100k measures; as one group it looked each span up one by one.
+_SCAN = "SELECT ?s ?o WHERE { ?s PROPERTY ?o }"
 _WITHIN = "SELECT ?place ?parent WHERE { ?place cq:within ?parent }"
+# The join's columns kept per span, in this order: its measures, first days, states, last days.
+_COLUMNS = ("cq:spanOf", "cq:spanFrom", "cq:status", "cq:spanUntil")
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | None
+# What is kept of a term, as text: an IRI as itself; any other term, or a day that is not a plain xsd:date, starts
+# with a lone surrogate (no text the store hands out holds one), which makes the index give up if a row uses it.
+_NOT = "\ud800"
+Values = list[str] | str | None  # one column of a span: its one value (nearly always), else every value, in order
 
 
-def _day(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str | None:
+def _day(term: Term) -> str | None:
     """A span's day as the index keeps it, or None when the store's value is not a plain xsd:date (no index)."""
     if not isinstance(term, ox.Literal) or term.datatype.value != XSD_DATE or not _DAY.fullmatch(term.value):
         return None
     return term.value
 
 
-def index_text(store: ox.Store) -> str | None:
-    """The text of days.txt for this store, or None when the index cannot stand for the query: another text of it,
-    a measure or place that is not an IRI (a VALUES block cannot name a blank node), a day that is not a date."""
+def _scan(store: ox.Store, prop: str) -> ox.QuerySolutions:
+    return select(store.query(_SCAN.replace("PROPERTY", prop), prefixes=PREFIXES, use_default_graph_as_union=True))
+
+
+def _key(term: Term) -> str:
+    """A term as a join key: an IRI by its text, any other term as _NOT and its N-Triples."""
+    return term.value if isinstance(term, ox.NamedNode) else _NOT + str(term)
+
+
+def _each(values: Values) -> list[str] | tuple[str | None]:
+    return values if isinstance(values, list) else (values,)
+
+
+def _spans(store: ox.Store) -> dict[str, list[Values]]:
+    """Per span (as a join key) the values of each of _COLUMNS as text (measures as keys, days as the index writes
+    them, states as the flag), as often as the store gives each statement (the union of the graphs: a statement in
+    two graphs twice), for the spans that have a measure (the others join none). A column is kept as its value
+    alone while the span has one, so that a span costs one list and its key."""
+    spans: dict[str, list[Values]] = {}
+    missing: list[Values] = [None] * len(_COLUMNS)
+    texts: dict[str, str] = {}  # each measure's and day's text once
+
+    def kept(column: int, term: Term) -> str:
+        if column == 0:
+            text = _key(term)
+        elif column == 2:
+            return "1" if isinstance(term, ox.NamedNode) and term.value == _UNKNOWN else "0"
+        else:
+            text = _day(term) or _NOT
+        return texts.setdefault(text, text)
+
+    for column, prop in enumerate(_COLUMNS):
+        for span, term in _scan(store, prop):
+            key = _key(span)
+            if column == 0:
+                spans.setdefault(key, list(missing))
+            elif key not in spans:
+                continue
+            record, value = spans[key], kept(column, term)
+            old = record[column]
+            if old is None:
+                record[column] = value
+            elif isinstance(old, list):
+                old.append(value)
+            else:
+                record[column] = [old, value]
+    return spans
+
+
+Blocks = dict[str, list[tuple[str, str, str, str]]]  # per place, its rows: (from, until or "", unknown, measure)
+
+
+def read_blocks(store: ox.Store) -> Blocks | None:
+    """The rows of every place, unsorted, or None when a measure or place of a row is not an IRI (a VALUES block
+    cannot name a blank node) or a day of a row is not a plain xsd:date.
+
+    The rows are those of the join of `?measure cq:appliesTo ?applies_to`, `?span cq:spanOf ?measure`, `?span
+    cq:spanFrom ?from`, `?span cq:status ?state` and, optionally, `?span cq:spanUntil ?until`, each row as many times
+    as the store's join gives it (the product of how often each statement comes)."""
+    spans = _spans(store)
+    places: dict[str, list[str]] = {}
+    names: dict[str, str] = {}  # each place's text once
+    for measure, place in _scan(store, "cq:appliesTo"):
+        name = _key(place)
+        places.setdefault(_key(measure), []).append(names.setdefault(name, name))
+    blocks: Blocks = {}
+    for measures, starts, states, untils in spans.values():
+        if measures is None or starts is None or states is None:
+            continue  # a span without a first day or a state joins no row
+        for measure in _each(measures):
+            for applies_to in places.get(measure or "", ()):
+                if applies_to.startswith(_NOT) or (measure or _NOT).startswith(_NOT):
+                    return None  # a measure or place that is no IRI
+                for first in _each(starts):
+                    for flag in _each(states):
+                        for last in _each(untils):
+                            if (first or _NOT).startswith(_NOT) or (last or "").startswith(_NOT):
+                                return None  # a day that is not a plain xsd:date
+                            row = (first or "", last or "", flag or "0", measure or "")
+                            blocks.setdefault(applies_to, []).append(row)
+    return blocks
+
+
+def index_parts(store: ox.Store, blocks: Blocks | None = None) -> list[str] | None:
+    """The text of days.txt for this store as its header line and each place's block (`blocks`, read from the store
+    when not given, emptied), or None when the index cannot stand for the query: another text of it, a measure or
+    place that is not an IRI, a day that is not a date, a hierarchy that is not all IRIs."""
     if digest(get_named_query(NAME).text) != IMPLEMENTS:
         return None
-    blocks: dict[str, list[tuple[str, str, str, str]]] = {}
-    solutions = select(store.query(_SPANS, prefixes=PREFIXES, use_default_graph_as_union=True))
-    for applies_to, measure, start, until, unknown in solutions:
-        if not isinstance(applies_to, ox.NamedNode) or not isinstance(measure, ox.NamedNode):
-            return None
-        first, last = _day(start), ("" if until is None else _day(until))
-        if first is None or last is None:
-            return None
-        flag = "1" if isinstance(unknown, ox.Literal) and unknown.value == "true" else "0"
-        blocks.setdefault(applies_to.value, []).append((first, last, flag, measure.value))
+    blocks = read_blocks(store) if blocks is None else blocks
+    if blocks is None:
+        return None
     within = []
     for place, parent in select(store.query(_WITHIN, prefixes=PREFIXES, use_default_graph_as_union=True)):
         if isinstance(place, ox.NamedNode) and isinstance(parent, ox.NamedNode):
             within.append([place.value, parent.value])
         elif isinstance(place, ox.NamedNode) or isinstance(parent, ox.NamedNode):
             return None  # a place within a blank node (or under one): the hierarchy is not all IRIs
-    texts = {place: "".join("\t".join(span) + "\n" for span in sorted(spans)) for place, spans in blocks.items()}
+    order = sorted(blocks)
+    texts = ["".join("\t".join(span) + "\n" for span in sorted(blocks.pop(place))) for place in order]
     where, position = {}, 0
-    for place in sorted(texts):
-        size = len(texts[place].encode("utf-8"))
+    for place, text in zip(order, texts, strict=True):
+        size = len(text.encode("utf-8"))
         where[place] = [position, size]
         position += size
     header = {"format": FORMAT, "query": IMPLEMENTS, "size": position, "within": sorted(within), "places": where}
-    return json.dumps(header, ensure_ascii=False) + "\n" + "".join(texts[place] for place in sorted(texts))
+    return [json.dumps(header, ensure_ascii=False) + "\n", *texts]
+
+
+def index_text(store: ox.Store) -> str | None:
+    """The text of days.txt for this store, or None when the index cannot stand for the query (`index_parts`)."""
+    parts = index_parts(store)
+    return None if parts is None else "".join(parts)
 
 
 def write_days_index(store: ox.Store, folder: Path) -> None:
     """Read every status span of the store just built and keep them by place in `folder`/days.txt."""
-    text = index_text(store)
-    if text is not None:
-        write_atomic(folder / DAYS, text)
+    parts = index_parts(store)
+    if parts is not None:
+        write_lines(folder / DAYS, parts)
 
 
 _RUN = 64  # spans per run whose latest end is kept: a run ended before the day is passed over whole

@@ -22,17 +22,19 @@ from __future__ import annotations
 
 import bisect
 import json
+import os
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..fsio import write_atomic
+from ..errors import FileWriteError
 from ..namespaces import PREFIXES
 from .catalogue import get_named_query
 from .run import QueryResult, parse_term
-from .summary import _decode, digest, read_once
+from .summary import decode_term, digest, read_once
 
 SEARCH = "search.txt"
 FORMAT = 1
@@ -64,20 +66,22 @@ def fold(text: str) -> str:
     return text.casefold()
 
 
-# What the build reads: every measure's labels, then its quotes (each pattern a sub-SELECT, joined by hashing).
-_TEXTS = """
-SELECT ?measure ?text WHERE {
-  { SELECT ?measure ?text WHERE { ?measure PROPERTY ?text } }
-  { SELECT ?measure WHERE { ?measure a cq:Measure } }
-}
-"""
+# What the build reads, each a plain scan of one pattern streamed from the store's index (a join in the store held
+# its hash tables, ~100 MB at 100k measures): the measures, then every label and every quote; joined here.
+_SCAN = "SELECT ?s ?o WHERE { ?s PROPERTY ?o }"
+_MEASURES = "SELECT ?s WHERE { ?s a cq:Measure }"
+# Between the texts kept for one measure: a lone surrogate, which no text the store hands out can hold (its strings
+# are UTF-8), so that every text, whatever it holds, comes back whole.
+_KEPT = "\ud800"
+_TAGS = {"en": "e", "zh": "z"}  # a kept text's first character: an English or Chinese label, else "q"
+_LANGUAGES = {tag: language for language, tag in _TAGS.items()}
 
 Cell = list[str] | None
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | None
 
 
-def _read(store: ox.Store, prop: str) -> ox.QuerySolutions:
-    result = store.query(_TEXTS.replace("PROPERTY", prop), prefixes=PREFIXES, use_default_graph_as_union=True)
+def _solutions(store: ox.Store, text: str) -> ox.QuerySolutions:
+    result = store.query(text, prefixes=PREFIXES, use_default_graph_as_union=True)
     if not isinstance(result, ox.QuerySolutions):
         raise TypeError("expected a SELECT query")
     return result
@@ -100,36 +104,84 @@ def _pairs(labels: list[Label]) -> list[list[Cell]]:
     return [[en, zh] for en in of("en") for zh in of("zh")]
 
 
-def index_lines(store: ox.Store) -> list[str] | None:
-    """The lines of search.txt for this store, or None when a measure is a blank node (no index: `search` orders
-    by ?measure, and the store's order of blank nodes is its own).
+def _texts(store: ox.Store) -> dict[str, str] | None:
+    """Per measure IRI, its labels' and quotes' texts (each once per statement, in one string: a tag character and
+    the text, joined by _KEPT), or None when a measure with a label or quote is a blank node.
 
-    The solutions are taken one at a time, keeping of each text only its folded form and, for the labels in English
-    or Chinese, their text and language (a list of every solution held 100+ MB more at 100k measures)."""
-    texts: dict[str, list[str]] = {}
-    labels: dict[str, list[Label]] = {}
+    The texts are those of the join of `?measure a cq:Measure` with `?measure rdfs:label|cq:quote ?text` (on the union
+    of the graphs, as `search` reads them); how many times a pair comes does not matter, the index keeps sets."""
+    measures: set[str] = set()
+    others: set[str] = set()  # the measures that are no IRI, as N-Triples
+    for (subject,) in _solutions(store, _MEASURES):
+        if isinstance(subject, ox.NamedNode):
+            measures.add(subject.value)
+        else:
+            others.add(str(subject))
+    kept: dict[str, str] = {}
     for prop in ("rdfs:label", "cq:quote"):
         label = prop == "rdfs:label"
-        for measure, text in _read(store, prop):
-            if not isinstance(measure, ox.NamedNode):
-                return None
-            if text is None or isinstance(text, ox.BlankNode):
+        for subject, text in _solutions(store, _SCAN.replace("PROPERTY", prop)):
+            if not isinstance(subject, ox.NamedNode):
+                if str(subject) in others:
+                    return None  # `search` orders by ?measure, and the store's order of blank nodes is its own
+                continue
+            iri = subject.value
+            if iri not in measures or isinstance(text, ox.BlankNode):
                 continue  # STR() of a blank node is an error: the SPARQL never matches it
-            texts.setdefault(measure.value, []).append(fold(text.value).replace("\n", _SEPARATOR))
-            if label and isinstance(text, ox.Literal) and text.language in ("en", "zh"):
-                labels.setdefault(measure.value, []).append((text.value, text.language))
-    order = sorted(texts)
+            tag = _TAGS.get(text.language or "", "q") if label and isinstance(text, ox.Literal) else "q"
+            entry = tag + text.value
+            old = kept.get(iri)
+            kept[iri] = entry if old is None else old + _KEPT + entry
+    return kept
+
+
+def _haystack(entries: list[str]) -> str:
+    return _SEPARATOR.join(sorted({fold(entry[1:]).replace("\n", _SEPARATOR) for entry in entries}))
+
+
+def index_lines(store: ox.Store) -> Iterator[str] | None:
+    """The lines of search.txt for this store, each ending in a newline, or None when a measure is a blank node (no
+    index: `search` orders by ?measure, and the store's order of blank nodes is its own).
+
+    Only the raw texts are held, one string per measure; each line is made as it is written (a list of every line,
+    and the labels kept apart as terms, held 100+ MB more at 100k measures)."""
+    kept = _texts(store)
+    if kept is None:
+        return None
+    return _lines(kept)
+
+
+def _lines(kept: dict[str, str]) -> Iterator[str]:
+    order = sorted(kept)
     header = {"format": FORMAT, "query": digest(get_named_query(NAME).text), "measures": len(order)}
-    haystacks = [_SEPARATOR.join(sorted(set(texts.pop(iri)))) for iri in order]
-    rows = [json.dumps([iri, _pairs(labels.pop(iri, []))], ensure_ascii=False) for iri in order]
-    return [json.dumps(header), *haystacks, *rows]
+    yield json.dumps(header) + "\n"
+    for iri in order:
+        yield _haystack(kept[iri].split(_KEPT)) + "\n"
+    for iri in order:
+        entries = kept.pop(iri).split(_KEPT)
+        labels = [(entry[1:], _LANGUAGES[entry[0]]) for entry in entries if entry[0] in _LANGUAGES]
+        yield json.dumps([iri, _pairs(labels)], ensure_ascii=False) + "\n"
 
 
 def write_search_index(store: ox.Store, folder: Path) -> None:
     """Fold every measure's labels and quotes in the store just built and keep them in `folder`/search.txt."""
     lines = index_lines(store)
     if lines is not None:
-        write_atomic(folder / SEARCH, "\n".join(lines) + "\n")
+        write_lines(folder / SEARCH, lines)
+
+
+def write_lines(path: Path, lines: Iterable[str]) -> None:
+    """Write the text of `lines` to `path` as they come (never the whole text in memory).
+
+    For the kept answers of a store folder that is not published yet: a build that fails removes the whole folder,
+    so no reader ever sees the file half-written (a reader also refuses a file shorter than its header says)."""
+    try:
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            handle.writelines(lines)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        raise FileWriteError(f"cannot write {path}: {exc.strerror}", hint="choose a folder you can write to") from None
 
 
 @dataclass(frozen=True)
@@ -206,7 +258,7 @@ def searched(folder: Path, text: str, params: dict[str, str]) -> QueryResult | N
         for line in _hits(index, needle):
             iri, pairs = json.loads(index.rows[line])
             measure = ox.NamedNode(iri)
-            rows.extend([measure, _decode(en), _decode(zh)] for en, zh in pairs)
+            rows.extend([measure, decode_term(en), decode_term(zh)] for en, zh in pairs)
     except (ValueError, TypeError, IndexError):
         return None  # a damaged line
     return QueryResult("select", variables=["measure", "label_en", "label_zh"], rows=rows)

@@ -76,7 +76,6 @@ def decode_term(cell: list[str] | None) -> Term:
     return ox.Literal(value, datatype=ox.NamedNode(cell[2]))
 
 
-_decode = decode_term  # the name kb/query/search.py imports
 
 
 def write_summary(store: ox.Store, folder: Path) -> None:
