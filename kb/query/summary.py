@@ -76,8 +76,6 @@ def decode_term(cell: list[str] | None) -> Term:
     return ox.Literal(value, datatype=ox.NamedNode(cell[2]))
 
 
-
-
 def write_summary(store: ox.Store, folder: Path) -> None:
     """Run the summary queries on the store just built and keep their answers in `folder`/summary.json."""
     answers = {}

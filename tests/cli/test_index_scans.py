@@ -22,7 +22,7 @@ from kb.namespaces import BASE_ID, PREFIXES
 from kb.project import Project
 from kb.query import days, search
 from kb.query.catalogue import get_named_query
-from kb.query.summary import _encode, digest
+from kb.query.summary import digest, encode_term
 from kb.store import build, open_snapshot, store_link
 
 _OLD_TEXTS = """
@@ -65,7 +65,7 @@ def old_search_text(store: ox.Store) -> str | None:
     def pairs(terms: list[ox.NamedNode | ox.BlankNode | ox.Literal]) -> list[list[list[str] | None]]:
         def of(language: str) -> list[list[str] | None]:
             found = {str(t): t for t in terms if isinstance(t, ox.Literal) and t.language == language}
-            return [_encode(found[key]) for key in sorted(found)] or [None]
+            return [encode_term(found[key]) for key in sorted(found)] or [None]
 
         return [[en, zh] for en in of("en") for zh in of("zh")]
 
