@@ -52,6 +52,14 @@ _DATE_PROPERTIES = {
     "attested": "attestedInForce",
 }
 _EFFECTS = ("ends", "replaces", "amends", "restates", "implements")
+# What read_inputs reads of a measure (besides its rdf:type), and the statements it reads whole (places, sources):
+# validating a new file derives its periods from these alone (kb/validate/in_context.py).
+MEASURE_INPUTS = tuple(
+    CQ + local
+    for local in ("appliesTo", *_EFFECTS, "repealsInconsistentWith", "leavesUnaffected", *_DATE_PROPERTIES.values())
+)
+SHARED_INPUTS = tuple(CQ + local for local in ("within", "coversPlace", "coversFrom", "coversUntil"))
+EFFECTS = tuple(CQ + local for local in _EFFECTS)
 
 
 @dataclass

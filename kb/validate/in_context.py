@@ -14,6 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .. import store as kb_store
+from ..derive import DERIVED_GRAPH, EFFECTS, MEASURE_INPUTS, SHARED_INPUTS, derive
 from ..loader import Dataset, ParsedFile, load_file
 from ..namespaces import PREFIXES
 from ..project import Project
@@ -63,10 +64,13 @@ def _values(terms: Iterable[str]) -> str:
     return " ".join(f"<{t}>" for t in sorted(terms)) or "<urn:kb:none>"
 
 
-def _context_quads(kb: ox.Store, files: list[ParsedFile], exclude_graphs: set[str]) -> list[ox.Quad]:
-    """From the knowledge base: what the new files' subjects and references need to be checked."""
+def _context_quads(
+    kb: ox.Store, files: list[ParsedFile], exclude_graphs: set[str], derived: list[ox.Quad]
+) -> list[ox.Quad]:
+    """From the knowledge base: what the new files' subjects and references (and the concepts their derived periods
+    name: bases, statuses) need to be checked."""
     subjects: set[str] = set()
-    referenced: set[str] = set()
+    referenced = {q.object.value for q in derived if isinstance(q.object, ox.NamedNode)}
     replaced: set[str] = set()
     sources: set[str] = set()
     replaces, source = PREFIXES["cq"] + "replaces", PREFIXES["cq"] + "source"
@@ -96,6 +100,71 @@ def _context_quads(kb: ox.Store, files: list[ParsedFile], exclude_graphs: set[st
     return quads
 
 
+# The knowledge base's measures a new file's periods depend on: those linked with its subjects either way, every
+# blanket repeal (it may end one of them), and, for a blanket repeal in the files, the measures in its places.
+_RELATED_QUERY = """
+SELECT DISTINCT ?m WHERE {{
+  {{ VALUES ?n {{ {subjects} }} VALUES ?effect {{ {effects} }} GRAPH ?g {{ ?n ?effect ?m }} }}
+  UNION {{ VALUES ?n {{ {subjects} }} VALUES ?effect {{ {effects} }} GRAPH ?g {{ ?m ?effect ?n }} }}
+  UNION {{ GRAPH ?g {{ ?m cq:repealsInconsistentWith ?any }} }}
+  UNION {{ VALUES ?scope {{ {scopes} }} ?place cq:within* ?scope . GRAPH ?g {{ ?m cq:appliesTo ?place }} }}
+  FILTER(isIRI(?m) && ?g NOT IN ({excluded}))
+}}"""
+_INPUTS_QUERY = """
+SELECT ?g ?s ?p ?o WHERE {{
+  {{ VALUES ?s {{ {measures} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN (rdf:type, {measure_inputs})) }}
+  UNION {{ VALUES ?p {{ {shared_inputs} }} GRAPH ?g {{ ?s ?p ?o }} }}
+  UNION {{ GRAPH ?g {{ ?s a cq:Source }} BIND(rdf:type AS ?p) BIND(cq:Source AS ?o) }}
+  FILTER(?g NOT IN ({excluded}))
+}}"""
+
+
+def _derived_quads(kb: ox.Store, files: list[ParsedFile], exclude_graphs: set[str]) -> list[ox.Quad]:
+    """The derived graph's statements about the files' measures, as a build with the files in it would write them.
+
+    The periods are derived (kb/derive.py, the build's own rules) from the files and what of the knowledge base they
+    depend on (_RELATED_QUERY: each such measure's dates, places and links; the places and sources whole); a measure
+    outside the files may lack some of its own links here, so only what concerns the files' measures is kept: their
+    bounds, spans and possible ends, and the possible ends a blanket repeal in the files gives earlier measures.
+    """
+    subjects = {_iri(t.subject) for f in files for t in f.triples} - {""}
+    repeal, applies = PREFIXES["cq"] + "repealsInconsistentWith", PREFIXES["cq"] + "appliesTo"
+    notices = {t.subject for f in files for t in f.triples if t.predicate.value == repeal}
+    scopes = {_iri(t.object) for f in files for t in f.triples if t.subject in notices and t.predicate.value == applies}
+    excluded = ", ".join(f"<{g}>" for g in sorted(exclude_graphs | {DERIVED_GRAPH}))
+    related = _RELATED_QUERY.format(
+        subjects=_values(subjects), effects=_values(EFFECTS), scopes=_values(scopes), excluded=excluded
+    )
+    measures = subjects | {
+        row["m"].value for row in select(kb.query(related, prefixes=PREFIXES, use_default_graph_as_union=True))
+    }
+    inputs = Dataset(files).to_store()
+    text = _INPUTS_QUERY.format(
+        measures=_values(measures),
+        measure_inputs=", ".join(f"<{p}>" for p in MEASURE_INPUTS),
+        shared_inputs=_values(SHARED_INPUTS),
+        excluded=excluded,
+    )
+    rows = select(kb.query(text, prefixes=PREFIXES, use_default_graph_as_union=True))
+    inputs.extend(ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in rows)
+    derive(inputs)
+    graph = ox.NamedNode(DERIVED_GRAPH)
+    derived = list(inputs.quads_for_pattern(None, None, None, graph))
+    span_of, ended_by = ox.NamedNode(PREFIXES["cq"] + "spanOf"), PREFIXES["cq"] + "possiblyEndedBy"
+    spans = {q.subject for q in derived if q.predicate == span_of and _iri(q.object) in subjects}
+    return [
+        q
+        for q in derived
+        if _iri(q.subject) in subjects
+        or q.subject in spans
+        or (q.predicate.value == ended_by and _iri(q.object) in subjects)
+    ]
+
+
+def _iri(term: object) -> str:
+    return term.value if isinstance(term, ox.NamedNode) else ""
+
+
 def _name_of(project: Project, path: Path) -> str:
     """How a file is named in findings: relative to the project inside it, else its full path.
 
@@ -118,7 +187,10 @@ def validate_in_context(project: Project, paths: list[Path], engine: str = "pysh
     own_graphs = {parsed.graph for parsed in files}
     kb = _open_context(project, set(given))
     store = Dataset(files).to_store()
-    store.extend(_context_quads(kb, files, own_graphs))
+    # the knowledge base's own derived graph is not read: it was derived without the files (stale for a changed one)
+    derived = _derived_quads(kb, files, own_graphs)
+    store.extend(_context_quads(kb, files, own_graphs | {DERIVED_GRAPH}, derived))
+    store.extend(derived)
     focus: dict[str, ox.NamedNode | ox.BlankNode] = {}
     for parsed in files:
         for triple in parsed.triples:
