@@ -130,17 +130,95 @@ def _key(term: ox.NamedNode | ox.BlankNode) -> str:
     return term.value if isinstance(term, ox.NamedNode) else "_:" + term.value
 
 
-def check_quotes(store: ox.Store, texts: SourceTexts, subjects: set[str] | None = None) -> list[QuoteProblem]:
-    """Every quote of every subject (or of the given subjects) checked against its sources."""
-    by_subject: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
-    for row in select(store.query(_QUERY, prefixes={"cq": CQ}, use_default_graph_as_union=True)):
-        subject = _key(row["s"])
+# Every quote with what the three checks that read quotes need of it, in one read: evidence (its subject's sources
+# and their files), the sibling check (the measures' sources) and the target groups (the measures' sources' scripts).
+_SHARED_QUERY = """
+SELECT ?s ?q ?measure ?src ?file ?script WHERE {
+  ?s cq:quote ?q .
+  OPTIONAL { { SELECT DISTINCT ?s ?measure WHERE { ?s a cq:Measure BIND(true AS ?measure) } } }
+  OPTIONAL {
+    { SELECT ?s ?src WHERE { ?s cq:source ?src } }
+    OPTIONAL { { SELECT ?src ?file WHERE { ?src cq:fileName ?file } } }
+    OPTIONAL { { SELECT ?src ?script WHERE { ?src cq:script ?script } } }
+  }
+}"""  # each part its own sub-SELECT, joined by hashing (as _QUERY)
+
+
+@dataclass(frozen=True)
+class QuoteRow:
+    """One quote of a subject, with one of its sources (if any) and that source's file name and script."""
+
+    subject: str  # an IRI, or _:id for a blank node
+    measure: bool  # the subject is an IRI typed cq:Measure
+    quote: str
+    source: str | None
+    file: str | None
+    script: str | None
+
+
+class Quotes:
+    """Every quote of the store read once (QuoteRow), in the projections each consumer reads: evidence
+    (check_quotes), the sibling check (kb/query/onepass.py) and the target groups (kb/validate/checks.py)."""
+
+    def __init__(self, store: ox.Store) -> None:
+        rows = []
+        for row in select(store.query(_SHARED_QUERY, prefixes={"cq": CQ}, use_default_graph_as_union=True)):
+            subject, src, file, script = row["s"], row["src"], row["file"], row["script"]
+            rows.append(
+                QuoteRow(
+                    _key(subject),
+                    isinstance(subject, ox.NamedNode) and row["measure"] is not None,
+                    row["q"].value,
+                    _value(src),
+                    _value(file),
+                    _value(script),
+                )
+            )
+        self.rows = rows
+
+    def sources(self) -> list[tuple[str, str, str | None, str | None]]:
+        """(subject, quote, source, file name): as check_quotes' own query gives them."""
+        return list(dict.fromkeys((r.subject, r.quote, r.source, r.file) for r in self.rows))
+
+    def of_measures(self) -> list[tuple[str, str, str]]:
+        """(measure, source, quote) of every measure's quote and source (the sibling check)."""
+        return list(
+            dict.fromkeys((r.subject, r.source, r.quote) for r in self.rows if r.measure and r.source is not None)
+        )
+
+    def measure_scripts(self) -> list[tuple[str, str, str | None]]:
+        """(measure, quote, script): each script of the measure's sources, or None when no source has one (the
+        target groups)."""
+        scripts: dict[tuple[str, str], dict[str | None, None]] = {}
+        for r in self.rows:
+            if r.measure:
+                found = scripts.setdefault((r.subject, r.quote), {})
+                if r.source is not None and r.script is not None:
+                    found[r.script] = None
+        return [(m, q, s) for (m, q), found in scripts.items() for s in (found or {None: None})]
+
+
+def _value(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str | None:
+    return None if term is None else term.value
+
+
+def _read_sources(store: ox.Store) -> list[tuple[str, str, str | None, str | None]]:
+    rows = select(store.query(_QUERY, prefixes={"cq": CQ}, use_default_graph_as_union=True))
+    return [(_key(r["s"]), r["q"].value, _value(r["src"]), _value(r["file"])) for r in rows]
+
+
+def check_quotes(
+    store: ox.Store, texts: SourceTexts, subjects: set[str] | None = None, quotes: Quotes | None = None
+) -> list[QuoteProblem]:
+    """Every quote of every subject (or of the given subjects) checked against its sources; `quotes`: the store's
+    quotes when already read (Quotes), else they are read here."""
+    by_subject: dict[tuple[str, str], dict[tuple[str, str | None], None]] = {}
+    for subject, quote, src, file in _read_sources(store) if quotes is None else quotes.sources():
         if subjects is not None and subject not in subjects:
             continue
-        src, file = row["src"], row["file"]
-        entry = by_subject.setdefault((subject, row["q"].value), [])
+        entry = by_subject.setdefault((subject, quote), {})
         if src is not None:
-            entry.append((src.value, None if file is None else file.value))
+            entry[(src, file)] = None
     problems = []
     for (subject, quote), sources in sorted(by_subject.items()):
         if not sources:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Iterable
+from typing import Protocol
 
 import pyoxigraph as ox
 
@@ -30,22 +31,18 @@ def _short(text: str, pattern: str, prefix: str) -> str:
     return re.sub(pattern, prefix, text, count=1)
 
 
-def sibling_announcement_mismatch(store: ox.Store) -> Rows:
+def sibling_announcement_mismatch(
+    store: ox.Store, measure_quotes: Iterable[tuple[str, str, str]] | None = None
+) -> Rows:
     """Measures from one sentence (one quote equal to or inside another's, same source) where the measure lacks a
     cq:announcedAt its sibling has: sibling-announcement-mismatch-violation.rq, without its pair-by-pair join.
 
     Per source, every quote is looked for (str.find) in the source's quotes joined into one text: each hit is a
-    quote that contains it."""
+    quote that contains it. `measure_quotes`: (measure IRI, source, quote) of every measure's quote and source when
+    already read (kb/evidence.py's Quotes), else they are read here."""
     quotes: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))  # source → quote → measures
-    # each pattern its own sub-SELECT: the store joins three scans by hashing, not a lookup per measure (3x at 100k)
-    query = (
-        "SELECT ?m ?src ?quote WHERE { { SELECT ?m WHERE { ?m a cq:Measure } } "
-        "{ SELECT ?m ?src WHERE { ?m cq:source ?src } } { SELECT ?m ?quote WHERE { ?m cq:quote ?quote } } }"
-    )
-    for row in select(store.query(query, prefixes={"cq": _CQ}, use_default_graph_as_union=True)):
-        if not isinstance(row["m"], ox.NamedNode):
-            continue  # a blank node's id differs from one query to the next; none is a measure in the facts
-        quotes[row["src"].value][row["quote"].value].add(row["m"].value)
+    for measure, source, quote in _measure_quotes(store) if measure_quotes is None else measure_quotes:
+        quotes[source][quote].add(measure)
     events: dict[str, set[str]] = defaultdict(set)
     query = (
         "SELECT ?m ?event WHERE { { SELECT ?m WHERE { ?m a cq:Measure } } "
@@ -92,6 +89,20 @@ def sibling_announcement_mismatch(store: ox.Store) -> Rows:
     return _distinct(rows)
 
 
+def _measure_quotes(store: ox.Store) -> list[tuple[str, str, str]]:
+    # each pattern its own sub-SELECT: the store joins three scans by hashing, not a lookup per measure (3x at 100k)
+    query = (
+        "SELECT ?m ?src ?quote WHERE { { SELECT ?m WHERE { ?m a cq:Measure } } "
+        "{ SELECT ?m ?src WHERE { ?m cq:source ?src } } { SELECT ?m ?quote WHERE { ?m cq:quote ?quote } } }"
+    )
+    return [
+        (row["m"].value, row["src"].value, row["quote"].value)
+        for row in select(store.query(query, prefixes={"cq": _CQ}, use_default_graph_as_union=True))
+        # a blank node's id differs from one query to the next; none is a measure in the facts
+        if isinstance(row["m"], ox.NamedNode)
+    ]
+
+
 def _distinct(rows: Rows) -> Rows:
     seen: dict[tuple[object, ...], dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]] = {}
     for row in rows:
@@ -99,13 +110,22 @@ def _distinct(rows: Rows) -> Rows:
     return sorted(seen.values(), key=lambda r: (r["subject"].value, r["message"].value))
 
 
-ROWS: dict[str, Callable[[ox.Store], Rows]] = {
+class RowsOf(Protocol):
+    """A ROWS function: the store, and the measures' quotes when already read."""
+
+    def __call__(self, store: ox.Store, measure_quotes: Iterable[tuple[str, str, str]] | None = None) -> Rows: ...
+
+
+ROWS: dict[str, RowsOf] = {
     "sibling-announcement-mismatch-violation": sibling_announcement_mismatch,
 }
 
 
-def answered(store: ox.Store, text: str) -> QueryResult | None:
-    """The rows of a named query of ROWS when `text` is exactly its catalogue text, else None."""
+def answered(
+    store: ox.Store, text: str, measure_quotes: Iterable[tuple[str, str, str]] | None = None
+) -> QueryResult | None:
+    """The rows of a named query of ROWS when `text` is exactly its catalogue text, else None (`measure_quotes`: see
+    sibling_announcement_mismatch)."""
     for name, rows_of in ROWS.items():
         query = get_named_query(name)
         if text == query.text:
@@ -113,6 +133,6 @@ def answered(store: ox.Store, text: str) -> QueryResult | None:
             if projection is None:  # pragma: no cover - the catalogue's text of a ROWS query projects variables
                 return None
             variables = re.findall(r"\?(\w+)", projection.group(1))
-            rows = rows_of(store)
+            rows = rows_of(store, measure_quotes)
             return QueryResult("select", variables=variables, rows=[[row.get(v) for v in variables] for row in rows])
     return None

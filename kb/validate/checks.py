@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 
-from ..evidence import QuoteProblem, SourceTexts, check_quotes
+from ..evidence import QuoteProblem, Quotes, SourceTexts, check_quotes
 from ..loader import printable
 from ..namespaces import GRAPH_BASE, PREFIXES, RDF_TYPE, STANDARD_NAMESPACES, expand, shorten
 from ..project import Project
@@ -42,11 +42,14 @@ class FileTriples(Protocol):
     def triples(self) -> Iterable[ox.Triple]: ...
 
 
-def evidence_findings(store: ox.Store, locator: Locator, project: Project) -> list[Finding]:
+def evidence_findings(
+    store: ox.Store, locator: Locator, project: Project, quotes: Quotes | None = None
+) -> list[Finding]:
+    """Quotes not in their sources, sources without a readable file (`quotes`: the store's, when already read)."""
     quote, source = PREFIXES["cq"] + "quote", PREFIXES["cq"] + "source"
     texts = SourceTexts(project.sources_dir)
     findings = []
-    for problem in check_quotes(store, texts):
+    for problem in check_quotes(store, texts, quotes=quotes):
         for file, line in locator.where(problem.subject, quote if problem.kind == "not-found" else source):
             findings.append(_evidence_finding(file, line, problem))
     return sorted(set(findings + _file_name_findings(store, locator, texts)))
@@ -395,8 +398,10 @@ def query_findings(
     locator: Locator,
     objects: Iterable[tuple[str, object]] | None = None,
     answers: dict[str, tuple[str, QueryResult]] | None = None,
+    quotes: Quotes | None = None,
 ) -> list[Finding]:
-    """The *-violation checks' rows as findings; `objects` (prefilter.GraphObjects' pairs), when given, narrows
+    """The *-violation checks' rows as findings (`quotes`: the store's quotes when already read, for the sibling
+    check); `objects` (prefilter.GraphObjects' pairs), when given, narrows
     ill-typed-literal-violation's scan to the values it rejects (onepass.ill_typed_from_objects).
 
     With `answers`, each check's rows that are exactly its query's answer on this store are put there (query text
@@ -419,7 +424,7 @@ def query_findings(
             if not records:  # no rows either way; rows found here may be in another order than the query's
                 exact = QueryResult("select", variables=_projected(text))
         elif path.stem in onepass.ROWS:  # the same rows, computed in one pass (kb/query/onepass.py)
-            exact = answered(store, text)
+            exact = answered(store, text, None if quotes is None else quotes.of_measures())
             assert exact is not None  # the catalogue's own text of a ROWS check
             records = [dict(zip(exact.variables, row, strict=True)) for row in exact.rows]
         elif path.stem == "ill-typed-literal-violation":
@@ -528,16 +533,8 @@ def _simplified(text: str) -> str:
     return str(HanziConv.toSimplified(text))
 
 
-def target_group_findings(store: ox.Store, terms: dict[str, str], locator: Locator) -> list[Finding]:
-    """A measure whose quote names a target group (a zh label of a cq:TargetGroup) that it is not tagged with.
-
-    A warning: the quote may name the group only to exclude it (不是密接的话…). A longer name is matched before
-    the shorter names inside it, and a quote in traditional script is compared in simplified characters.
-    """
-    if not terms:
-        return []
-    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)))
-    cq = PREFIXES["cq"]
+def _measure_scripts(store: ox.Store) -> list[tuple[str, str, str | None]]:
+    """(measure, quote, script of one of its sources or None), as the store joins them."""
     rows = store.query(
         # each part its own sub-SELECT: joined by hashing, not a lookup per measure (3.5x at 100k)
         "SELECT ?m ?q ?script WHERE { { SELECT ?m WHERE { ?m a cq:Measure } } "
@@ -546,16 +543,32 @@ def target_group_findings(store: ox.Store, terms: dict[str, str], locator: Locat
         prefixes=PREFIXES,
         use_default_graph_as_union=True,
     )
+    return [
+        (row["m"].value, row["q"].value, None if row["script"] is None else row["script"].value)
+        for row in select(rows)
+        if isinstance(row["m"], ox.NamedNode)
+    ]
+
+
+def target_group_findings(
+    store: ox.Store, terms: dict[str, str], locator: Locator, quotes: Quotes | None = None
+) -> list[Finding]:
+    """A measure whose quote names a target group (a zh label of a cq:TargetGroup) that it is not tagged with.
+
+    A warning: the quote may name the group only to exclude it (不是密接的话…). A longer name is matched before
+    the shorter names inside it, and a quote in traditional script is compared in simplified characters.
+    `quotes`: the store's quotes when already read (kb/evidence.py), else the measures' are read here.
+    """
+    if not terms:
+        return []
+    pattern = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)))
+    cq = PREFIXES["cq"]
     named: dict[str, dict[str, str]] = {}
-    for row in select(rows):
-        measure = row["m"]
-        if not isinstance(measure, ox.NamedNode):
-            continue
-        text = row["q"].value
-        if row["script"] is not None and row["script"].value == _TRADITIONAL:
+    for measure, text, script in _measure_scripts(store) if quotes is None else quotes.measure_scripts():
+        if script == _TRADITIONAL:
             text = _simplified(text)
         for match in pattern.finditer(text):
-            named.setdefault(measure.value, {}).setdefault(terms[match.group()], match.group())
+            named.setdefault(measure, {}).setdefault(terms[match.group()], match.group())
     findings = []
     for measure, groups in named.items():
         tagged = {

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import pyoxigraph as ox
 
+from ..evidence import Quotes
 from ..project import Project
 from ..query.run import QueryResult
 from .checks import (
@@ -82,15 +83,16 @@ def run_checks(
     shacl, report_nt = shacl_findings(store, locator, project.shapes_file, focus, engine)
     # the curated graphs' distinct objects, read once for the checks that look for objects of one kind
     objects = GraphObjects(store) if isinstance(locator.files, IndexedFiles) else None
-    findings = shacl + evidence_findings(store, locator, project)
-    findings += query_findings(store, locator, None if objects is None else objects.pairs, answers)
+    quotes = Quotes(store)  # every quote read once, for evidence, the sibling check and the target groups
+    findings = shacl + evidence_findings(store, locator, project, quotes)
+    findings += query_findings(store, locator, None if objects is None else objects.pairs, answers, quotes)
     names = locator.files.names
     checked = names if report_files is None else [n for n in names if n in report_files]
     fact_files = [n for n in checked if not n.startswith("ontology/")]
     reference = store if reference is None else reference
     own = {locator.files.graph(n) for n in checked} if reference is not store else set()
     terms = target_terms([reference, store] if reference is not store else [store], own)
-    findings += target_group_findings(store, terms, locator)
+    findings += target_group_findings(store, terms, locator, quotes)
     findings += _file_findings(fact_files, checked, declared, locator, reference, objects)
     findings = [printable_finding(f) for f in drop_shacl_duplicates(findings)]
     if report_files is not None:
