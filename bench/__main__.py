@@ -391,7 +391,7 @@ def compare_builds(size: int, refs: list[str], repeat: int, work: Path | None = 
     return {"size": size, "refs": refs, "rounds": rounds, "same": same}
 
 
-KEPT = ("manifest.json", "index.json", "summary.json", "search.txt", "days.txt")
+KEPT = ("manifest.json", "index.json", "summary.json", "search.txt", "days.txt", "announced.txt")
 QUADS_MAX = 20000  # largest size whose stores compare-build compares quad by quad (in memory, canonicalised)
 
 
