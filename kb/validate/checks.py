@@ -603,13 +603,15 @@ _KB_NAMESPACES = tuple(PREFIXES[p] for p in ("measure", "doc", "ann", "agent", "
 _FACTS_GRAPHS = GRAPH_BASE + "facts/"
 
 
-def _described_in(store: ox.Store, iri: str, exclude_graphs: set[str]) -> bool:
+def _described_in(store: ox.Store, iri: str, exclude_graphs: set[str], own: set[str] | None = None) -> bool:
+    """Whether a file of facts/ (not one of `exclude_graphs`), or one of the `own` graphs, states something of `iri`:
+    the files being checked count wherever they are (a file validated from outside the project describes its own
+    subjects)."""
     for quad in store.quads_for_pattern(ox.NamedNode(iri), None, None, None):
         graph = quad.graph_name
-        if (
-            isinstance(graph, ox.NamedNode)
-            and graph.value.startswith(_FACTS_GRAPHS)
-            and graph.value not in exclude_graphs
+        if isinstance(graph, ox.NamedNode) and (
+            (graph.value.startswith(_FACTS_GRAPHS) and graph.value not in exclude_graphs)
+            or (own is not None and graph.value in own)
         ):
             return True
         if isinstance(graph, ox.DefaultGraph):
@@ -658,7 +660,7 @@ def reference_findings(
                 _described_in(s, target.value, exclude_graphs) for s in stores[1:]
             ):
                 continue
-            if _described_in(locator.store, target.value, set()):
+            if _described_in(locator.store, target.value, set(), own=exclude_graphs):
                 continue
             subject = key(locator.owner(triple.subject))  # type: ignore[arg-type]
             if (subject, triple.predicate.value, target.value) in seen:

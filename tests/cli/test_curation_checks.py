@@ -278,3 +278,23 @@ def test_links_to_described_iris_are_not_reported(mini_project: Project) -> None
     add_fact(mini_project, _announced(), "announced.ttl")
     text = SIBLING.replace("    cq:appliesTo", "    rdfs:seeAlso measure:test-measure ;\n    cq:appliesTo")
     assert of(findings(mini_project, text), "unknown-reference") == []
+
+
+@pytest.mark.parametrize("inside", [True, False], ids=["in-facts", "outside-the-project"])
+def test_a_file_describes_its_own_subjects_wherever_it_is(
+    mini_project: Project, tmp_path_factory: pytest.TempPathFactory, inside: bool
+) -> None:
+    """A link to a measure the checked file itself describes resolves, also for a file from outside the project
+    (it was reported as linking to something no file describes); a link to a measure no file describes still is."""
+    text = MEASURE + SIBLING.split("\n\n", 1)[1].replace(
+        "    cq:appliesTo", "    rdfs:seeAlso measure:test-measure, measure:zzzz ;\n    cq:appliesTo"
+    )
+    if inside:
+        path = add_fact(mini_project, text, "own.ttl")
+    else:
+        path = tmp_path_factory.mktemp("elsewhere") / "own.ttl"
+        path.write_text(text, encoding="utf-8")
+    found = of(validate_files(mini_project, [path]).findings, "unknown-reference")
+    assert [(f.subject, f.property, f.message) for f in found] == [
+        ("measure:test-sibling", "rdfs:seeAlso", "no file describes what this links to (value: measure:zzzz)")
+    ], found
