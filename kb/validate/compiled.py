@@ -206,7 +206,8 @@ class Data:
         self._rdflib: dict[ox.Literal, object] = {}
         self._subclasses: dict[ox.NamedNode, set[Term]] = {}
         self._types: dict[Node, list[Term]] = {}
-        self._distinct_counts: dict[bool, dict[ox.NamedNode, int]] = {}
+        self._distinct_counts: dict[tuple[ox.NamedNode, bool], int] = {}
+        self.counted: list[Targets] = []  # the focus-node sets whose counts by predicate have been taken
         self._distinct: dict[tuple[ox.NamedNode, bool], list[Term]] = {}
 
     def canonical(self, literal: ox.Literal) -> ox.Literal:
@@ -297,13 +298,20 @@ class Data:
         return list(found)
 
     def distinct_count(self, predicate: ox.NamedNode, inverse: bool) -> int:
-        """How many distinct objects (subjects) the predicate has in the store (one query for every predicate)."""
-        known = self._distinct_counts.get(inverse)
+        """How many distinct objects (subjects) the predicate has in the store, counted up to one more than
+        _MAX_DISTINCT (all a caller asks is which side of that line it is on): one bounded scan of the predicate,
+        where a count for every predicate of the store grouped at once read all of its triples."""
+        known = self._distinct_counts.get((predicate, inverse))
         if known is None:
-            term = "?s" if inverse else "?o"
-            query = f"SELECT ?p (COUNT(DISTINCT {term}) AS ?n) WHERE {{ ?s ?p ?o }} GROUP BY ?p"
-            known = self._distinct_counts[inverse] = {row["p"]: int(row["n"].value) for row in self.select(query)}
-        return known.get(predicate, 0)
+            term, triple = ("?s", f"?s {predicate} ?o") if inverse else ("?o", f"?s {predicate} ?o")
+            query = (
+                f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT {term} WHERE {{ {triple} }} "
+                f"LIMIT {_MAX_DISTINCT + 1} }}"
+            )
+            known = self._distinct_counts[(predicate, inverse)] = next(
+                int(row["n"].value) for row in self.select(query)
+            )
+        return known
 
     def distinct_values(self, predicate: ox.NamedNode, inverse: bool) -> list[Term]:
         """The distinct objects (subjects) of the predicate in the store, as the data has them."""
@@ -815,6 +823,11 @@ class Targets:
         """predicate → (its triples with a focus node as subject (object), the focus nodes among those), one query."""
         known = self._by_predicate.get(inverse)
         if known is None:
+            same = next((t for t in self.data.counted if inverse in t._by_predicate and t.same_nodes(self)), None)
+            if same is not None:  # the same focus nodes (another shape's targets): their counts hold here too
+                known = self._by_predicate[inverse] = same._by_predicate[inverse]
+                return known
+            self.data.counted.append(self)
             triple = "?o ?p ?f" if inverse else "?f ?p ?o"
             query = (
                 f"SELECT ?p (COUNT(*) AS ?pairs) (COUNT(DISTINCT ?f) AS ?n) WHERE {{ {self.pattern} {triple} }} "
@@ -824,6 +837,20 @@ class Targets:
                 row["p"]: (int(row["pairs"].value), int(row["n"].value)) for row in self.data.select(query)
             }
         return known
+
+    def same_nodes(self, other: Targets) -> bool:
+        """Whether two target definitions select the same focus nodes: the same pattern, or as many nodes each as
+        both together. The counts by predicate then serve both: `having` counts distinct focus nodes; `pairs`
+        counts each triple once per time the pattern gives its focus node, so it is never below the true number
+        and `pairs == having` still proves that no focus node has two values."""
+        if other.pattern == self.pattern:
+            return True
+        if other.count() != self.count():
+            return False
+        both = self._number(
+            f"SELECT (COUNT(DISTINCT ?f) AS ?n) WHERE {{ {{ {self.pattern} }} UNION {{ {other.pattern} }} }}"
+        )
+        return both == self.count()
 
     def having(self, predicate: ox.NamedNode, inverse: bool) -> int:
         """How many focus nodes have a value for the predicate."""

@@ -6,12 +6,13 @@ compiler does not evaluate is handed to the reference engine, never skipped."""
 from __future__ import annotations
 
 import pyoxigraph as ox
+import pytest
 import rdflib
 from samples import MEASURE, add_fact
 
 from kb import store as kb_store
 from kb.project import Project
-from kb.validate import Report, validate_files
+from kb.validate import Report, compiled, validate_files
 from kb.validate.compiled import evaluate
 
 _SUBJECT = "measure:test-measure"
@@ -168,3 +169,62 @@ def test_a_shape_the_compiler_does_not_evaluate_goes_to_the_reference_engine(min
     outcome = evaluate(kb_store.open_store(mini_project), shapes)
     assert outcome.unsupported == [ox.NamedNode("https://w3id.org/cq-covid/shapes#ShortQuotes")]
     assert outcome.results, "the other shapes are still evaluated on the store"
+
+
+_SHARED_SHAPES = """
+cqsh:MarkedHaveAValue
+    a sh:NodeShape ;
+    sh:targetSubjectsOf cq:testMark ;
+    sh:property [ sh:path cq:testValue ; sh:minCount 1 ; sh:message "marked: a value (a test shape)"@en ] .
+
+cqsh:OthersHaveAValue
+    a sh:NodeShape ;
+    sh:targetSubjectsOf cq:testOther ;
+    sh:property [ sh:path cq:testValue ; sh:minCount 1 ; sh:message "other: a value (a test shape)"@en ] .
+
+cqsh:ThingsHaveOneValue
+    a sh:NodeShape ;
+    sh:targetClass cq:TestThing ;
+    sh:property [ sh:path cq:testValue ; sh:maxCount 1 ; sh:message "thing: one value (a test shape)"@en ] .
+"""
+# a and b are marked and things; a and c are "others" (as many nodes as the marked ones, not the same ones);
+# c has no value, b has two
+_SHARED_DATA = """
+measure:share-a cq:testMark 1 ; cq:testOther 1 ; a cq:TestThing ; cq:testValue 1 .
+measure:share-b cq:testMark 1 ; a cq:TestThing ; cq:testValue 1, 2 .
+measure:share-c cq:testOther 1 .
+"""
+
+
+def test_counts_are_shared_only_by_targets_with_the_same_focus_nodes(mini_project: Project) -> None:
+    """The counts by predicate of one shape's focus nodes serve another's only when both select the same nodes
+    (the things and the marked ones here), never when they merely select as many (the marked and the others):
+    each planted result is still found, as pyshacl finds it."""
+    shapes = mini_project.shapes_file
+    shapes.write_text(shapes.read_text("utf-8") + _SHARED_SHAPES, "utf-8")
+    add_fact(mini_project, _PREFIXES + _SHARED_DATA, "shared.ttl")
+    compiled = validate_files(mini_project, engine="compiled")
+    assert _results(compiled) == _results(validate_files(mini_project, engine="pyshacl"))
+    messages = {(f.subject, f.message.split(" (")[0]) for f in compiled.findings if "(a test shape)" in f.message}
+    assert messages == {("measure:share-c", "other: a value"), ("measure:share-b", "thing: one value")}, messages
+    outcome = evaluate(kb_store.open_store(mini_project), shapes)
+    counted = {" ".join(t.pattern.split()) for t in outcome.data.counted}
+    assert any("testOther" in p for p in counted), counted
+    assert sum("testMark" in p or "TestThing" in p for p in counted) == 1, f"one count for the same nodes: {counted}"
+
+
+def test_paths_with_many_distinct_values_read_per_target_give_the_same_findings(
+    mini_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above _MAX_DISTINCT distinct values a path's values are read per target (and ill-typed literals through a
+    filter) rather than once for the whole store: with the line at 1 every path of the planted faults takes that
+    way, and the findings are still pyshacl's."""
+    path = add_fact(mini_project, _planted(), "faults.ttl")
+    monkeypatch.setattr(compiled, "_MAX_DISTINCT", 1)
+    outcome = evaluate(kb_store.open_store(mini_project), mini_project.shapes_file)
+    assert any(n > 1 for n in outcome.data._distinct_counts.values()), "some path is over the line"
+    assert all(n <= 2 for n in outcome.data._distinct_counts.values()), "counted no further than the line + 1"
+    whole = validate_files(mini_project, engine="compiled")
+    assert _results(whole) == _results(validate_files(mini_project, engine="pyshacl"))
+    alone = validate_files(mini_project, [path], engine="compiled")
+    assert _keys(alone) == _keys(validate_files(mini_project, [path], engine="pyshacl"))
