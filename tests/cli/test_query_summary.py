@@ -62,6 +62,16 @@ def test_summary_follows_a_planted_change(synthetic: Project) -> None:
     after = _both_ways(synthetic)
     assert before["counts-by-class"] != after["counts-by-class"]  # ten more measures
     assert before["counts-by-source"] != after["counts-by-source"]
+    assert before["self-change-violation"] == after["self-change-violation"] == []
+    # a measure that replaces itself: the check kept by the build finds it
+    added = synthetic.root / "facts" / "synth" / "added.ttl"
+    text = added.read_text("utf-8")
+    first = text.index("\nmeasure:") + 1
+    subject = text[first : text.index("\n", first)].strip()
+    added.write_text(text.replace(f"{subject}\n", f"{subject}\n    cq:replaces {subject} ;\n", 1), "utf-8")
+    build(synthetic)
+    planted = _both_ways(synthetic)["self-change-violation"]
+    assert [row[0] for row in planted] == [f"<{subject.replace('measure:', 'https://w3id.org/cq-covid/id/measure/')}>"]
 
 
 def test_only_the_exact_text_is_answered_from_the_summary(synthetic: Project) -> None:
