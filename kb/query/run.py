@@ -305,13 +305,18 @@ def _snapshot(store: ox.Store, folder: Path | None) -> Path | None:
 
 
 def kept_answer(
-    store: ox.Store, text: str, params: dict[str, str] | None = None, folder: Path | None = None
+    store: ox.Store,
+    text: str,
+    params: dict[str, str] | None = None,
+    folder: Path | None = None,
+    budget: int | None = None,
 ) -> QueryResult | None:
     """The answer kept for exactly this text and these parameters on this store's snapshot, or None: a summary
     query without parameters (the build's, kb/query/summary.py), a check's rows (a full validation's,
     kb/query/checked.py), a full table (its first answer's, kb/query/tables.py), `search` from the folded-text index
     (kb/query/search.py), `measures-in-force-on-day` on the measures the day index finds (kb/query/days.py),
-    `measures-announced-between` on the measures the date index finds (kb/query/announced.py)."""
+    `measures-announced-between` on the measures the date index finds (kb/query/announced.py). With a `budget`, a
+    kept full table is read no further than the point where it passes it (tables.OverBudget)."""
     folder = _snapshot(store, folder)
     if folder is None:
         return None
@@ -320,11 +325,11 @@ def kept_answer(
         from .summary import summarised
         from .tables import kept_rows
 
-        for way in (summarised, checked, kept_rows):
+        for way in (summarised, checked):
             kept = way(folder, text)
             if kept is not None:
                 return kept
-        return None
+        return kept_rows(folder, text, budget)
     from .announced import announced_between
     from .days import in_force
     from .search import searched
@@ -349,7 +354,12 @@ def fast_answer(
     BY done in Python where that gives the store's order exactly (kb/query/order.py): sorting on the store decodes
     both terms of every comparison from the database. With a `budget`, a result whose terms' text passes that many
     characters is not collected (None)."""
-    kept = kept_answer(store, text, params, folder)
+    from .tables import OverBudget
+
+    try:
+        kept = kept_answer(store, text, params, folder, budget)
+    except OverBudget:
+        return None  # over the caller's budget: the store's run says so, as for any other answer
     if kept is not None:
         if budget is not None and _size(kept.rows) > budget:
             return None  # over the caller's budget: the store's run says so, as for any other answer

@@ -257,10 +257,19 @@ class KeptTable:
                     raise ValueError("a row of another width")
                 yield [decode(cell) for cell in cells]
 
-    def result(self) -> QueryResult | None:
-        """Every row, as `run_query` returns them; None when a row cannot be decoded."""
+    def result(self, budget: int | None = None) -> QueryResult | None:
+        """Every row, as `run_query` returns them; None when a row cannot be decoded. With a `budget` (characters of
+        the terms' text, as kb/query/run.py counts them), reading stops as soon as the rows pass it: OverBudget."""
         try:
-            rows = list(self.rows())
+            if budget is None:
+                rows = list(self.rows())
+            else:
+                rows, size = [], 0
+                for row in self.rows():
+                    size += sum(len(term.value) for term in row if term is not None)
+                    if size > budget:
+                        raise OverBudget(budget)
+                    rows.append(row)
         except (ValueError, TypeError, IndexError, OSError):
             return None
         if len(rows) != self.count:
@@ -301,10 +310,15 @@ def kept_table(folder: Path, text: str) -> KeptTable | None:
     return KeptTable(path, variables, count, offset, codes)
 
 
-def kept_rows(folder: Path, text: str) -> QueryResult | None:
-    """The kept answer of this text on this snapshot, every row decoded, or None (`kept_table`)."""
+class OverBudget(Exception):
+    """A kept table whose rows pass the caller's budget: read no further than that."""
+
+
+def kept_rows(folder: Path, text: str, budget: int | None = None) -> QueryResult | None:
+    """The kept answer of this text on this snapshot, every row decoded, or None (`kept_table`); OverBudget when
+    its rows pass `budget` (found before the rest of the file is decoded)."""
     table = kept_table(folder, text)
-    return None if table is None else table.result()
+    return None if table is None else table.result(budget)
 
 
 def kept_stream(store: ox.Store, text: str, params: dict[str, str] | None = None) -> KeptTable | None:

@@ -9,6 +9,7 @@ the worker's snapshot folder.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -19,7 +20,8 @@ from bench.synth import generate
 from kb.media import CONTENT_TYPES
 from kb.namespaces import PREFIXES
 from kb.project import Project
-from kb.query import bind_params, catalogue, get_named_query, parse_term
+from kb.query import bind_params, catalogue, get_named_query, parse_term, run_query
+from kb.query.tables import KeptTable, keep_table, kept_table
 from kb.serve.answer import QueryJob, _fast_result, answer_query
 from kb.store import build, store_link
 
@@ -110,6 +112,33 @@ def test_a_kept_answer_over_the_size_limit_is_refused_as_before(synthetic: Path)
     job = QueryJob(get_named_query("search").text, ("text/csv",), bindings=(("text", "核酸"),))
     assert _fast_result(store, job, synthetic, LIMIT) is not None  # the index answers it within the limit
     assert _fast_result(store, job, synthetic, 1000) is None
+    assert answer_query(store, job, 1000, folder=synthetic).status == 422
+
+
+def test_a_kept_table_over_the_limit_is_refused_before_it_is_read_whole(
+    synthetic: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full table kept by its first answer is read only up to the row that passes the budget, not decoded whole
+    and then measured (the same 422 as the store's run gives)."""
+    store = ox.Store.read_only(str(synthetic))
+    text = get_named_query("measures").text
+    keep_table(synthetic, text, run_query(store, text))  # as a first answer keeps it
+    table = kept_table(synthetic, text)
+    assert table is not None and table.count == 200
+    read: list[int] = []
+    rows = KeptTable.rows
+
+    def counted(self: KeptTable) -> Iterator[list[object]]:
+        for row in rows(self):
+            read.append(1)
+            yield row
+
+    monkeypatch.setattr(KeptTable, "rows", counted)
+    job = QueryJob(text, ("text/csv",))
+    assert _fast_result(store, job, synthetic, LIMIT) is not None and len(read) == 200  # within the limit: whole
+    read.clear()
+    assert _fast_result(store, job, synthetic, 1000) is None
+    assert 0 < len(read) < 20, len(read)
     assert answer_query(store, job, 1000, folder=synthetic).status == 422
 
 
