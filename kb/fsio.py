@@ -9,7 +9,7 @@ import fcntl
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .errors import FileWriteError, LockTimeout
@@ -42,22 +42,30 @@ def default_mode() -> int:
     return 0o666 & ~current_umask()
 
 
-def write_atomic(path: Path, data: bytes | str) -> int:
+def write_atomic(path: Path, data: bytes | str | Iterable[str]) -> int:
     """Replace `path` by `data` all at once (temporary file in the same folder, fsync, rename); bytes written.
 
+    `data` may be the text in pieces (an iterable of str, written as they come, never joined in memory): a failure
+    while they are produced, like any other, leaves `path` as it was and no temporary file behind.
     A new file gets the permissions of any newly created file (0o666 minus the umask), not the 0o600 of a
     temporary file; an existing file keeps its mode, as a shell redirection would.
     """
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+    chunks: Iterable[bytes]
+    if isinstance(data, bytes | str):
+        chunks = [data.encode("utf-8") if isinstance(data, str) else data]
+    else:
+        chunks = (piece.encode("utf-8") for piece in data)
     folder = path.parent if str(path.parent) else Path(".")
     try:
         mode = path.stat().st_mode & 0o7777 if path.is_file() else default_mode()
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise FileWriteError(f"cannot write {path}: {exc.strerror}", hint="choose a folder you can write to") from None
+    written = 0
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            for chunk in chunks:
+                written += handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
@@ -68,7 +76,7 @@ def write_atomic(path: Path, data: bytes | str) -> int:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return len(payload)
+    return written
 
 
 class FileLock:

@@ -36,10 +36,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from ..fsio import write_atomic
 from ..namespaces import PREFIXES, XSD_DATE
 from .catalogue import get_named_query
 from .run import QueryResult, bind_params, ordered_run, parse_term, select
-from .search import write_lines
 from .summary import digest, read_once
 
 DAYS = "days.txt"
@@ -191,7 +191,7 @@ def write_days_index(store: ox.Store, folder: Path) -> None:
     """Read every status span of the store just built and keep them by place in `folder`/days.txt."""
     parts = index_parts(store)
     if parts is not None:
-        write_lines(folder / DAYS, parts)
+        write_atomic(folder / DAYS, parts)  # streamed
 
 
 _RUN = 64  # spans per run whose latest end is kept: a run ended before the day is passed over whole

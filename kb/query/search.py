@@ -22,15 +22,14 @@ from __future__ import annotations
 
 import bisect
 import json
-import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..errors import FileWriteError
+from ..fsio import write_atomic
 from ..namespaces import PREFIXES
 from .catalogue import get_named_query
 from .run import QueryResult, parse_term
@@ -167,21 +166,7 @@ def write_search_index(store: ox.Store, folder: Path) -> None:
     """Fold every measure's labels and quotes in the store just built and keep them in `folder`/search.txt."""
     lines = index_lines(store)
     if lines is not None:
-        write_lines(folder / SEARCH, lines)
-
-
-def write_lines(path: Path, lines: Iterable[str]) -> None:
-    """Write the text of `lines` to `path` as they come (never the whole text in memory).
-
-    For the kept answers of a store folder that is not published yet: a build that fails removes the whole folder,
-    so no reader ever sees the file half-written (a reader also refuses a file shorter than its header says)."""
-    try:
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            handle.writelines(lines)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except OSError as exc:
-        raise FileWriteError(f"cannot write {path}: {exc.strerror}", hint="choose a folder you can write to") from None
+        write_atomic(folder / SEARCH, lines)  # streamed: never the whole text in memory
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ literals where IRIs are wanted, days that are not plain dates."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -18,6 +19,7 @@ from samples import built_snapshot
 
 from bench.synth import generate
 from kb.errors import FileWriteError
+from kb.fsio import write_atomic
 from kb.namespaces import BASE_ID, PREFIXES
 from kb.project import Project
 from kb.query import days, search
@@ -235,4 +237,22 @@ def test_a_synthetic_kb_gives_the_joins_files(tmp_path_factory: pytest.TempPathF
 
 def test_a_file_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileWriteError, match="cannot write .*gone"):
-        search.write_lines(tmp_path / "gone" / search.SEARCH, ["a line\n"])
+        write_atomic(tmp_path / "gone" / search.SEARCH, iter(["a line\n"]))
+
+
+def test_an_index_written_in_pieces_is_all_or_nothing(tmp_path: Path) -> None:
+    """The indexes' lines are written as they come (never joined in memory) into a temporary file renamed at the
+    end: a failure while the lines are produced leaves the old file whole and no temporary file."""
+    path = tmp_path / search.SEARCH
+    path.write_text("old\n", "utf-8")
+
+    def failing() -> Iterator[str]:
+        yield "new line\n"
+        raise RuntimeError("the store failed half-way")
+
+    with pytest.raises(RuntimeError, match="half-way"):
+        write_atomic(path, failing())
+    assert path.read_text("utf-8") == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [search.SEARCH]
+    assert write_atomic(path, (f"line {n}\n" for n in range(3))) == len("line 0\n") * 3
+    assert path.read_text("utf-8") == "line 0\nline 1\nline 2\n"
