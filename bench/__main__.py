@@ -128,11 +128,21 @@ for name, query in catalogue().items():  # every named query: questions, checks,
         cpu.append(time.process_time() - started)
         if times[-1] > 1:  # far over the 100 ms target: one run says enough
             break
+    # the answer once the first one is in (a full table kept by its first answer is read back from then on):
+    # the runs after the first, or one more run when the first was the only one
+    again, again_cpu = times[1:], cpu[1:]
+    if not again:
+        start, started = time.perf_counter(), time.process_time()
+        run_query(store, query.text, bindings)
+        again, again_cpu = [time.perf_counter() - start], [time.process_time() - started]
     out[name] = {
         "median_ms": round(1000 * statistics.median(times), 1),
         "cpu_ms": round(1000 * statistics.median(cpu), 1),
         "runs": len(times),
         "rows": rows,
+        "first_ms": round(1000 * times[0], 1),
+        "again_ms": round(1000 * statistics.median(again), 1),
+        "again_cpu_ms": round(1000 * statistics.median(again_cpu), 1),
     }
     print(name, out[name], file=sys.stderr, flush=True)
 print(json.dumps(out))
