@@ -21,6 +21,7 @@ from kb.media import CONTENT_TYPES
 from kb.namespaces import PREFIXES
 from kb.project import Project
 from kb.query import bind_params, catalogue, get_named_query, parse_term, run_query
+from kb.query.summary import Term
 from kb.query.tables import KeptTable, keep_table, kept_table
 from kb.serve.answer import QueryJob, _fast_result, answer_query
 from kb.store import build, store_link
@@ -128,7 +129,7 @@ def test_a_kept_table_over_the_limit_is_refused_before_it_is_read_whole(
     read: list[int] = []
     rows = KeptTable.rows
 
-    def counted(self: KeptTable) -> Iterator[list[object]]:
+    def counted(self: KeptTable) -> Iterator[list[Term]]:
         for row in rows(self):
             read.append(1)
             yield row
