@@ -303,9 +303,9 @@ class Data:
         where a count for every predicate of the store grouped at once read all of its triples."""
         known = self._distinct_counts.get((predicate, inverse))
         if known is None:
-            term, triple = ("?s", f"?s {predicate} ?o") if inverse else ("?o", f"?s {predicate} ?o")
+            term = "?s" if inverse else "?o"  # an inverse path's values are the predicate's subjects
             query = (
-                f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT {term} WHERE {{ {triple} }} "
+                f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT {term} WHERE {{ ?s {predicate} ?o }} "
                 f"LIMIT {_MAX_DISTINCT + 1} }}"
             )
             known = self._distinct_counts[(predicate, inverse)] = next(
