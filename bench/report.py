@@ -89,49 +89,38 @@ def verdicts(result: dict) -> Iterator[Verdict]:
     yield Verdict("build CPU ÷ bulk_load CPU", size, _ratio(result, "build_cpu_s", "bulk_load_cpu_s"), 1.2, False)
     yield Verdict("build peak RSS ÷ bulk_load's", size, _ratio(result, "build_peak_mb", "bulk_load_peak_mb"), 4, False)
     warm = result.get("warm_queries_ms") or {}
-    small = {name: q for name, q in warm.items() if q["rows"] <= SMALL}
-    large = {name: q for name, q in warm.items() if q["rows"] > SMALL}
     if warm:
-        slowest = max((q["median_ms"] for q in small.values()), default=None)
-        over = sum(1 for q in small.values() if q["median_ms"] > 100)
-        yield Verdict(
-            f"slowest answer of ≤ {SMALL} rows ({over} of {len(small)} over 100 ms)", size, slowest, 100, False, " ms"
-        )
-        rates = [q["rows"] / (q["median_ms"] / 1000) for q in large.values() if q["median_ms"]]
-        below = sum(1 for r in rates if r < 20000)
-        yield Verdict(
-            f"slowest full table, rows/s ({below} of {len(rates)} under 20k)",
-            size,
-            min(rates, default=None),
-            20000,
-            True,
-            " rows/s",
-        )
-        # The same answers asked again in the process (a full table is kept by its first answer, kb/query/tables.py;
-        # a check's rows only by a full kb validate, which this part does not run): results written before this
-        # figure existed have no such row.
-        again = {name: q for name, q in warm.items() if "again_ms" in q}
-        if again:
-            small_again = [q["again_ms"] for q in again.values() if q["rows"] <= SMALL]
-            over = sum(1 for ms in small_again if ms > 100)
-            yield Verdict(
-                f"slowest answer of ≤ {SMALL} rows, asked again ({over} of {len(small_again)} over 100 ms)",
-                size,
-                max(small_again, default=None),
-                100,
-                False,
-                " ms",
-            )
-            rates = [q["rows"] / (q["again_ms"] / 1000) for q in again.values() if q["rows"] > SMALL and q["again_ms"]]
-            below = sum(1 for r in rates if r < 20000)
-            yield Verdict(
-                f"slowest full table asked again, rows/s ({below} of {len(rates)} under 20k)",
-                size,
-                min(rates, default=None),
-                20000,
-                True,
-                " rows/s",
-            )
+        yield from _answer_verdicts(size, warm, "median_ms", "", "")
+    # The same answers asked again in the process (a full table is kept by its first answer, kb/query/tables.py;
+    # a check's rows only by a full kb validate, which this part does not run): results written before this
+    # figure existed have no such row.
+    again = {name: q for name, q in warm.items() if "again_ms" in q}
+    if again:
+        yield from _answer_verdicts(size, again, "again_ms", ", asked again", " asked again")
+
+
+def _answer_verdicts(size: int, queries: dict, field: str, small_note: str, table_note: str) -> Iterator[Verdict]:
+    """The slowest small answer (ms) and the slowest full table (rows/s) of the timed queries, by `field`."""
+    small = [q[field] for q in queries.values() if q["rows"] <= SMALL]
+    over = sum(1 for ms in small if ms > 100)
+    yield Verdict(
+        f"slowest answer of ≤ {SMALL} rows{small_note} ({over} of {len(small)} over 100 ms)",
+        size,
+        max(small, default=None),
+        100,
+        False,
+        " ms",
+    )
+    rates = [q["rows"] / (q[field] / 1000) for q in queries.values() if q["rows"] > SMALL and q[field]]
+    below = sum(1 for r in rates if r < 20000)
+    yield Verdict(
+        f"slowest full table{table_note}, rows/s ({below} of {len(rates)} under 20k)",
+        size,
+        min(rates, default=None),
+        20000,
+        True,
+        " rows/s",
+    )
 
 
 def _key(v: Verdict) -> tuple[str, int]:
